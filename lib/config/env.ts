@@ -1,0 +1,36 @@
+/**
+ * The `AUTH0_*` environment, validated by @fastify/env against a TypeBox schema. It is loaded
+ * inside an encapsulated child context under its own confKey, so it neither leaks a decorator
+ * nor collides with the application's own @fastify/env registration.
+ */
+import fastifyEnv from '@fastify/env'
+import { Type, type Static } from '@sinclair/typebox'
+import type { FastifyInstance } from 'fastify'
+
+export const EnvSchema = Type.Object({
+  AUTH0_DOMAIN: Type.Optional(Type.String({ minLength: 1 })),
+  AUTH0_ISSUER_BASE_URL: Type.Optional(Type.String({ minLength: 1 })),
+  AUTH0_AUDIENCE: Type.Optional(Type.String({ minLength: 1 })),
+  AUTH0_DPOP_MODE: Type.Optional(Type.Union([Type.Literal('allowed'), Type.Literal('required'), Type.Literal('disabled')])),
+  AUTH0_PUBLIC_BASE_URL: Type.Optional(Type.String({ minLength: 1 }))
+})
+
+export type Auth0Env = Static<typeof EnvSchema>
+
+const CONF_KEY = 'fastifyAuth0ApiEnv'
+const NAMES = Object.keys(EnvSchema.properties)
+
+export async function loadEnv (fastify: FastifyInstance, source: Record<string, string | undefined>): Promise<Auth0Env> {
+  // Only our variables, and an empty one counts as unset (a copied .env.example must not fail).
+  const data: Record<string, string> = {}
+  for (const name of NAMES) {
+    const value = source[name]?.trim()
+    if (value !== undefined && value !== '') data[name] = value
+  }
+  let env: Auth0Env = {}
+  await fastify.register(async (child) => {
+    await child.register(fastifyEnv, { confKey: CONF_KEY, schema: EnvSchema, data, dotenv: false })
+    env = (child as unknown as Record<string, Auth0Env>)[CONF_KEY] as Auth0Env
+  })
+  return env
+}

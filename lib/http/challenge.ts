@@ -1,0 +1,100 @@
+/**
+ * Builds the single `WWW-Authenticate` line (RFC 9110 §11.6.1) holding every applicable challenge:
+ * `Bearer realm="api"` and/or `DPoP algs="ES256"`, with error parameters on the challenge of the
+ * scheme at fault. Strings depend only on configuration and fixed descriptions, so they are memoised.
+ */
+import type { AuthError, ChallengeScheme } from '../errors.js'
+import { InsufficientScopeError, IssuerUnavailableError, InternalAuthError, MissingCredentialsError, UseDpopNonceError } from '../errors.js'
+
+export type DpopMode = 'allowed' | 'required' | 'disabled'
+
+/** RFC 9110 quoted-string: backslash-escape `"` and `\`. */
+export function quote (value: string): string {
+  return `"${value.replace(/["\\]/g, '\\$&')}"`
+}
+
+function params (pairs: Array<[string, string | undefined]>): string {
+  return pairs.filter((p): p is [string, string] => p[1] !== undefined).map(([k, v]) => `${k}=${quote(v)}`).join(', ')
+}
+
+export interface ChallengeConfig {
+  realm: string
+  dpopAlgorithms: readonly string[]
+  /** RFC 9728 metadata URL added to every 401 challenge, when configured. */
+  resourceMetadata?: string
+}
+
+export class Challenges {
+  readonly #config: ChallengeConfig
+  readonly #memo = new Map<string, string>()
+
+  constructor (config: ChallengeConfig) {
+    this.#config = config
+  }
+
+  /** Challenge line for a route in `mode`, optionally with error parameters on `scheme`. */
+  line (mode: DpopMode, error?: { scheme: ChallengeScheme, code: string, description: string, scope?: string }, status = 401): string {
+    const key = error === undefined ? `${mode}|${status}` : `${mode}|${status}|${error.scheme}|${error.code}|${error.description}|${error.scope ?? ''}`
+    let value = this.#memo.get(key)
+    if (value === undefined) {
+      value = this.#build(mode, error, status)
+      // Keys come from configuration and fixed descriptions only; the bound is a safety net.
+      if (this.#memo.size < 1000) this.#memo.set(key, value)
+    }
+    return value
+  }
+
+  #build (mode: DpopMode, error: { scheme: ChallengeScheme, code: string, description: string, scope?: string } | undefined, status: number): string {
+    const metadata = status === 401 ? this.#config.resourceMetadata : undefined
+    const parts: string[] = []
+    if (mode !== 'required') {
+      const e = error?.scheme === 'bearer' ? error : undefined
+      parts.push('Bearer ' + params([
+        ['realm', this.#config.realm],
+        ['error', e?.code],
+        ['error_description', e?.description],
+        ['scope', e?.scope],
+        ['resource_metadata', metadata]
+      ]))
+    }
+    if (mode !== 'disabled') {
+      const e = error?.scheme === 'dpop' ? error : undefined
+      parts.push('DPoP ' + params([
+        ['error', e?.code],
+        ['error_description', e?.description],
+        ['scope', e?.scope],
+        ['algs', this.#config.dpopAlgorithms.join(' ')],
+        ['resource_metadata', metadata]
+      ]))
+    }
+    return parts.join(', ')
+  }
+
+  /** Fills `err.headers` for a route in `mode`. */
+  apply (err: AuthError, mode: DpopMode): AuthError {
+    if (err instanceof IssuerUnavailableError) {
+      err.headers = { 'retry-after': String(err.retryAfter) }
+      return err
+    }
+    if (err instanceof InternalAuthError) {
+      err.headers = {}
+      return err
+    }
+    if (err instanceof MissingCredentialsError) {
+      err.headers = { 'www-authenticate': this.line(mode) }
+      return err
+    }
+    // The error goes on the scheme used; when none could be told (a malformed header),
+    // on Bearer unless the route accepts DPoP only.
+    let scheme: ChallengeScheme = err.scheme ?? (mode === 'required' ? 'dpop' : 'bearer')
+    if (scheme === 'bearer' && mode === 'required') scheme = 'dpop'
+    if (scheme === 'dpop' && mode === 'disabled') scheme = 'bearer'
+    const scope = err instanceof InsufficientScopeError ? err.requiredScopes.join(' ') : undefined
+    const headers: Record<string, string> = {
+      'www-authenticate': this.line(mode, { scheme, code: err.error, description: err.error_description, scope }, err.statusCode)
+    }
+    if (err instanceof UseDpopNonceError) headers['dpop-nonce'] = err.nonce
+    err.headers = headers
+    return err
+  }
+}

@@ -1,0 +1,16 @@
+/**
+ * Turns an `AuthError` into the reply: status, headers, `{"detail":{…}}` body, and a log line
+ * that names the reason and the request id (Fastify adds it) but never the token.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { AuthError } from '../errors.js'
+
+export function sendAuthError (request: FastifyRequest, reply: FastifyReply, err: AuthError): FastifyReply {
+  if (err.statusCode >= 500) {
+    const level = err.statusCode === 503 ? 'warn' : 'error'
+    request.log[level]({ reason: err.reason, err: err.cause ?? err }, `fastify-auth0-api: ${err.reason}`)
+  } else {
+    request.log.info({ reason: err.reason, statusCode: err.statusCode }, 'fastify-auth0-api: authentication failed')
+  }
+  return reply.code(err.statusCode).headers(err.headers).type('application/json; charset=utf-8').send(err.toJSON())
+}

@@ -1,0 +1,43 @@
+/**
+ * fastify-auth0-api: protect Fastify routes with OAuth 2.0 access tokens from Auth0 or any
+ * OpenID Connect issuer.
+ */
+import { auth0Plugin } from './plugin.js'
+import * as errors from './errors.js'
+
+export { auth0Plugin, auth0Plugin as fastifyAuth0Api }
+export default auth0Plugin
+export {
+  AuthError,
+  InsufficientScopeError,
+  InternalAuthError,
+  InvalidDpopProofError,
+  InvalidRequestError,
+  InvalidTokenError,
+  IssuerUnavailableError,
+  MissingCredentialsError,
+  UseDpopNonceError
+} from './errors.js'
+export type { ChallengeScheme } from './errors.js'
+export type { Auth0Api } from './plugin.js'
+export type { RequireAuth } from './require-auth.js'
+export type { CacheAdapter, ReplayStore } from './stores/types.js'
+export type {
+  AccessTokenClaims,
+  Auth0PluginOptions,
+  AuthInfo,
+  CacheOptions,
+  DomainsResolver,
+  DomainsResolverContext,
+  DpopMode,
+  DpopOptions,
+  IssuerEntry,
+  RequireAuthOptions,
+  VerifyRequest,
+  VerifyResult
+} from './types.js'
+
+// CommonJS callers (`require('fastify-auth0-api')`, Node ≥ 20.19) get the plugin itself, carrying
+// the named exports as properties, the way every @fastify plugin is shaped.
+const commonjs = Object.assign(auth0Plugin, { fastifyAuth0Api: auth0Plugin, auth0Plugin }, errors)
+export { commonjs as 'module.exports' }

@@ -1,0 +1,65 @@
+/**
+ * Verifies signature and registered claims with jose, then the checks jose leaves to us
+ * (`sub` type, `iat` not in the future, `cnf` shape), and maps every jose failure to a
+ * typed 401 with a stable reason. Unknown errors are rethrown untouched (they become a 500).
+ */
+import { errors as joseErrors, jwtVerify, type CryptoKey } from 'jose'
+import { InvalidTokenError, type ChallengeScheme } from '../errors.js'
+import type { AccessTokenClaims } from '../types.js'
+
+export interface ClaimRules {
+  issuer: string
+  audience: readonly string[]
+  algorithms: readonly string[]
+  clockTolerance: number
+}
+
+const CLAIM_REASONS: Record<string, [string, string]> = {
+  iss: ['issuer_mismatch', 'unexpected "iss" claim value'],
+  aud: ['audience_mismatch', 'unexpected "aud" claim value'],
+  nbf: ['token_not_yet_valid', 'token not yet valid ("nbf")'],
+  iat: ['iat_invalid', 'invalid "iat" claim'],
+  exp: ['exp_invalid', 'invalid "exp" claim'],
+  sub: ['sub_invalid', 'invalid "sub" claim']
+}
+
+function mapJoseError (err: unknown, scheme: ChallengeScheme): unknown {
+  const options = { scheme, cause: err }
+  if (err instanceof joseErrors.JWTExpired) return new InvalidTokenError('token_expired', 'token expired', options)
+  if (err instanceof joseErrors.JWTClaimValidationFailed) {
+    if (err.reason === 'missing') return new InvalidTokenError('claim_missing', `missing required "${err.claim}" claim`, options)
+    const [reason, description] = CLAIM_REASONS[err.claim] ?? ['claim_invalid', 'invalid claim']
+    return new InvalidTokenError(reason, description, options)
+  }
+  if (err instanceof joseErrors.JWSSignatureVerificationFailed) return new InvalidTokenError('signature_invalid', 'signature verification failed', options)
+  if (err instanceof joseErrors.JOSEAlgNotAllowed) return new InvalidTokenError('alg_not_allowed', 'token algorithm not allowed', options)
+  if (err instanceof joseErrors.JOSENotSupported) return new InvalidTokenError('header_unsupported', 'token uses an unsupported header or algorithm', options)
+  if (err instanceof joseErrors.JWSInvalid || err instanceof joseErrors.JWTInvalid) return new InvalidTokenError('malformed', 'access token is malformed', options)
+  return err
+}
+
+export async function verifyClaims (token: string, key: CryptoKey, rules: ClaimRules, scheme: ChallengeScheme): Promise<AccessTokenClaims> {
+  let payload: Record<string, unknown>
+  try {
+    ({ payload } = await jwtVerify(token, key, {
+      issuer: rules.issuer,
+      audience: rules.audience as string[],
+      algorithms: rules.algorithms as string[],
+      clockTolerance: rules.clockTolerance,
+      requiredClaims: ['exp', 'iat', 'sub']
+    }))
+  } catch (err) {
+    throw mapJoseError(err, scheme)
+  }
+  if (typeof payload.sub !== 'string' || payload.sub === '') {
+    throw new InvalidTokenError('sub_invalid', 'invalid "sub" claim', { scheme })
+  }
+  if ((payload.iat as number) > Date.now() / 1000 + rules.clockTolerance) {
+    throw new InvalidTokenError('iat_invalid', 'token issued in the future ("iat")', { scheme })
+  }
+  if ('cnf' in payload && (typeof payload.cnf !== 'object' || payload.cnf === null || Array.isArray(payload.cnf) ||
+    ('jkt' in payload.cnf && (typeof (payload.cnf as { jkt: unknown }).jkt !== 'string' || (payload.cnf as { jkt: string }).jkt === '')))) {
+    throw new InvalidTokenError('cnf_invalid', 'invalid "cnf" claim', { scheme })
+  }
+  return payload as AccessTokenClaims
+}

@@ -1,0 +1,51 @@
+/**
+ * Splits a compact JWS and decodes its header and payload without trusting them, so the cheap
+ * checks (algorithm allowlist, issuer allowlist) run before any network call or signature check.
+ * The grammar is strict: unpadded base64url only. jose 6 accepts a signature with `==` appended;
+ * this check refuses it, so a token has exactly one accepted spelling.
+ */
+import { InvalidTokenError, type ChallengeScheme } from '../errors.js'
+
+const SEGMENT = /^[A-Za-z0-9_-]+$/
+
+export interface DecodedJws {
+  header: Record<string, unknown>
+  payload: Record<string, unknown>
+}
+
+const NOT_A_JWT = 'not a JWT access token (opaque or encrypted); did the client request an audience?'
+
+function decodeJson (segment: string): unknown {
+  // A length of 1 mod 4 is not valid base64url; Buffer would silently drop the last character.
+  if (segment.length % 4 === 1) return undefined
+  try {
+    return JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'))
+  } catch {
+    return undefined
+  }
+}
+
+function isObject (value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+export function decodeCompactJws (token: string, scheme: ChallengeScheme): DecodedJws {
+  const parts = token.split('.')
+  if (parts.length !== 3) {
+    throw new InvalidTokenError('not_a_jws', NOT_A_JWT, { scheme })
+  }
+  const [h, p, s] = parts as [string, string, string]
+  if (!SEGMENT.test(h) || !SEGMENT.test(p) || !SEGMENT.test(s) || s.length % 4 === 1) {
+    throw new InvalidTokenError('malformed', 'access token is not a well-formed compact JWS', { scheme })
+  }
+  const header = decodeJson(h)
+  if (!isObject(header) || typeof header.alg !== 'string') {
+    throw new InvalidTokenError('malformed', 'access token header is not valid JSON with an "alg"', { scheme })
+  }
+  if ('enc' in header) throw new InvalidTokenError('not_a_jws', NOT_A_JWT, { scheme })
+  const payload = decodeJson(p)
+  if (!isObject(payload)) {
+    throw new InvalidTokenError('malformed', 'access token payload is not a JSON object', { scheme })
+  }
+  return { header, payload }
+}

@@ -1,0 +1,73 @@
+/**
+ * The Fastify plugin: loads and validates configuration, builds one verifier (and one key cache
+ * per issuer) for the whole application, and decorates the instance and requests.
+ */
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
+import fp from 'fastify-plugin'
+import { loadEnv } from './config/env.js'
+import { resolveConfig } from './config/options.js'
+import { Challenges } from './http/challenge.js'
+import { IssuerPolicy } from './keys/issuer-policy.js'
+import { IssuerRegistry } from './keys/issuer-registry.js'
+import type { KeyEvents } from './keys/issuer-keys.js'
+import { createRequireAuth, type RequireAuth } from './require-auth.js'
+import { routeRequirements } from './scopes.js'
+import type { AccessTokenClaims, Auth0PluginOptions, AuthInfo, RequireAuthOptions, VerifyRequest } from './types.js'
+import { Verifier } from './verifier.js'
+
+/** `fastify.auth0`: verification outside a route (e.g. a WebSocket upgrade). */
+export interface Auth0Api {
+  /** Resolves the verified claims, or throws an `AuthError` (with `headers` ready for a reply). */
+  verify (request: VerifyRequest, requirements?: string | string[] | RequireAuthOptions): Promise<AccessTokenClaims>
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    requireAuth: RequireAuth
+    auth0: Auth0Api
+  }
+  interface FastifyRequest {
+    /** Verified token payload, set by `requireAuth` (undefined on an anonymous optional route). */
+    claims: AccessTokenClaims
+    /** Scheme and raw token, set by `requireAuth`. */
+    auth: AuthInfo | undefined
+  }
+}
+
+function keyEvents (fastify: FastifyInstance): KeyEvents {
+  const log = fastify.log
+  return {
+    fetched: ({ issuer, url, document }) => log.debug({ issuer, url }, `fastify-auth0-api: fetched ${document}`),
+    fetchFailed: ({ issuer, url, error }) => log.warn({ issuer, url, err: error }, 'fastify-auth0-api: key fetch failed'),
+    stale: ({ issuer, expiredSeconds }) => log.warn({ issuer, expiredSeconds }, 'fastify-auth0-api: issuer unreachable, serving cached keys past expiry')
+  }
+}
+
+const plugin: FastifyPluginAsync<Auth0PluginOptions> = async (fastify, options) => {
+  let env
+  try {
+    env = await loadEnv(fastify, options.env ?? process.env)
+  } catch (err) {
+    throw new Error(`fastify-auth0-api: invalid environment: ${(err as Error).message}`, { cause: err })
+  }
+  const config = resolveConfig(options, env)
+  const challenges = new Challenges({ realm: config.realm, dpopAlgorithms: config.dpop.algorithms })
+  const verifier = new Verifier(config, challenges, new IssuerRegistry(config, keyEvents(fastify)), new IssuerPolicy(config))
+
+  fastify.decorateRequest('claims', undefined as unknown as AccessTokenClaims)
+  fastify.decorateRequest('auth', undefined)
+  fastify.decorate('requireAuth', createRequireAuth(verifier))
+  fastify.decorate('auth0', {
+    async verify (request: VerifyRequest, requirements?: string | string[] | RequireAuthOptions) {
+      const result = await verifier.authenticate({
+        method: request.method,
+        url: request.url,
+        headers: request.headers,
+        authorizationCount: Array.isArray(request.headers.authorization) ? request.headers.authorization.length : 1
+      }, { ...routeRequirements(requirements), optional: false })
+      return (result as NonNullable<typeof result>).claims
+    }
+  } satisfies Auth0Api)
+}
+
+export const auth0Plugin = fp(plugin, { name: 'fastify-auth0-api', fastify: '5.x' })

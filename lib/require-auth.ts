@@ -1,0 +1,49 @@
+/**
+ * `fastify.requireAuth(spec)`: a hook (preHandler or onRequest) that authenticates the request,
+ * sets `request.claims` and `request.auth`, or replies with the error.
+ */
+import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
+import { AuthError } from './errors.js'
+import { sendAuthError } from './http/reply.js'
+import { routeRequirements } from './scopes.js'
+import type { RequireAuthOptions } from './types.js'
+import type { AuthRequest, Verifier } from './verifier.js'
+
+/** How many `name` header lines arrived; Node's `headers` object keeps only the first. */
+export function headerCount (rawHeaders: string[], name: string): number {
+  let count = 0
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const field = rawHeaders[i] as string
+    if (field.length === name.length && field.toLowerCase() === name) count++
+  }
+  return count
+}
+
+export function toAuthRequest (request: FastifyRequest): AuthRequest {
+  return {
+    method: request.method,
+    url: request.url,
+    headers: request.headers,
+    authorizationCount: request.headers.authorization === undefined ? 0 : headerCount(request.raw.rawHeaders, 'authorization')
+  }
+}
+
+export type RequireAuth = (spec?: string | string[] | RequireAuthOptions) => preHandlerAsyncHookHandler
+
+export function createRequireAuth (verifier: Verifier): RequireAuth {
+  return function requireAuth (spec) {
+    const route = routeRequirements(spec)
+    return async function auth0RequireAuth (request: FastifyRequest, reply: FastifyReply) {
+      try {
+        const result = await verifier.authenticate(toAuthRequest(request), route)
+        if (result !== undefined) {
+          request.claims = result.claims
+          request.auth = result.auth
+        }
+      } catch (err) {
+        // authenticate() only throws AuthError; anything else is a bug we still answer safely.
+        return sendAuthError(request, reply, err as AuthError)
+      }
+    }
+  }
+}

@@ -1,0 +1,146 @@
+/**
+ * Public types: options, claims, request decorations. `AccessTokenClaims` is an interface so an
+ * application adds its own claims by declaration merging:
+ *
+ *   declare module 'fastify-auth0-api' {
+ *     interface AccessTokenClaims { 'https://example.com/roles'?: string[] }
+ *   }
+ */
+import type { JSONWebKeySet } from 'jose'
+import type { CacheAdapter, ReplayStore } from './stores/types.js'
+import type { DpopMode } from './http/challenge.js'
+
+export type { DpopMode }
+
+/** The verified access-token payload. Registered claims are checked before you see them. */
+export interface AccessTokenClaims {
+  iss: string
+  sub: string
+  aud: string | string[]
+  exp: number
+  iat: number
+  nbf?: number
+  jti?: string
+  /** Space-separated string (RFC 8693 §4.2) or, from some issuers, an array. */
+  scope?: string | string[]
+  /** Auth0 RBAC permissions. */
+  permissions?: string[]
+  azp?: string
+  client_id?: string
+  org_id?: string
+  org_name?: string
+  /** Confirmation: `jkt` binds the token to a DPoP key (RFC 9449 §6). */
+  cnf?: { jkt?: string, [member: string]: unknown }
+  [claim: string]: unknown
+}
+
+/** How the request authenticated. */
+export interface AuthInfo {
+  scheme: 'bearer' | 'dpop'
+  /** The raw access token, for calling downstream APIs on the user's behalf. Never log it. */
+  token: string
+  /** RFC 7638 thumbprint of the DPoP key, for DPoP requests. */
+  jkt?: string
+}
+
+export interface DpopOptions {
+  /** `'allowed'` (default): Bearer or DPoP; `'required'`: DPoP only; `'disabled'`: Bearer only. */
+  mode?: DpopMode
+  /** Proof algorithms accepted and advertised in `algs=`. Default `['ES256']`. */
+  algorithms?: string[]
+  /** Seconds a proof's `iat` may lie in the past. Default 300. */
+  iatOffset?: number
+  /** Seconds a proof's `iat` may lie in the future. Default 30. */
+  iatLeeway?: number
+  /** `jti` replay store. Default: in-memory, bounded, single instance. */
+  replayStore?: ReplayStore
+  /** Server-issued nonces (RFC 9449 §8–9): `true` or `{ secret?, windowSeconds? }`. Default off. */
+  nonce?: boolean | { secret?: string | Uint8Array, windowSeconds?: number }
+}
+
+export interface CacheOptions {
+  /** Seconds discovery and JWKS documents stay fresh (a shorter `Cache-Control: max-age` wins). Default 600. */
+  ttl?: number
+  /** Issuers whose keys are kept at most. Default 100. */
+  maxIssuers?: number
+  /** Seconds between two refetches caused by an unknown `kid`. Default 30. */
+  cooldown?: number
+  /** Seconds to wait after a failed fetch before trying the issuer again. Default 5. */
+  failureBackoff?: number
+  /** Async store shared by several instances (e.g. `redisStore()` from `fastify-auth0-api/redis`). */
+  adapter?: CacheAdapter
+}
+
+/** Context given to a `domains` resolver. `unverifiedIss` is attacker-controlled: only compare it. */
+export interface DomainsResolverContext {
+  unverifiedIss: string
+  request: { method: string, url: string, headers: Record<string, string | string[] | undefined> }
+}
+
+export interface IssuerEntry {
+  /** Issuer URL or bare domain. */
+  issuer: string
+  /** JWKS URL to use instead of the discovered one (e.g. an in-cluster address). */
+  jwksUri?: string
+  /** Algorithms for this issuer's tokens; default the plugin's `algorithms`. */
+  algorithms?: string[]
+}
+
+export type DomainsResolver = (context: DomainsResolverContext) => Array<string | IssuerEntry> | Promise<Array<string | IssuerEntry>>
+
+export interface Auth0PluginOptions {
+  /** Tenant host, bare: `tenant.us.auth0.com`. Env `AUTH0_DOMAIN`. Issuer `https://{domain}/`. */
+  domain?: string
+  /** Full issuer URL of any OIDC provider. Env `AUTH0_ISSUER_BASE_URL`. */
+  issuerBaseURL?: string
+  /** Multiple Custom Domains: allowed issuers, or a resolver. */
+  domains?: Array<string | IssuerEntry> | DomainsResolver
+  /** Accepted audiences; any overlap with `aud` passes. Env `AUTH0_AUDIENCE` (comma-separated). */
+  audience?: string | string[]
+  /** Token algorithms. Default `['RS256']`. `none` and HS* are refused. */
+  algorithms?: string[]
+  /** Seconds of clock skew allowed for `exp`, `nbf`, `iat`. Default 5, at most 60. */
+  clockTolerance?: number
+  /** Longest accepted token, in characters, checked before any decoding. Default 16384. */
+  maxTokenLength?: number
+  dpop?: DpopOptions
+  /** The URL clients use, when a proxy rewrites host or path. Env `AUTH0_PUBLIC_BASE_URL`. */
+  publicBaseURL?: string
+  cache?: CacheOptions
+  /** Seconds past expiry that cached keys keep verifying while the issuer is unreachable. Default 3600. */
+  staleIfError?: number
+  /** Static key set: no discovery, no network. */
+  jwks?: JSONWebKeySet
+  /** Milliseconds for discovery and JWKS fetches. Default 5000. */
+  timeout?: number
+  /** `realm` of the challenges. Default `'api'`. */
+  realm?: string
+  /** Environment to read `AUTH0_*` variables from. Default `process.env`. */
+  env?: Record<string, string | undefined>
+}
+
+export interface RequireAuthOptions {
+  /** Scopes (or claim values) the token must carry. */
+  scopes?: string | string[]
+  /** `'all'` (default) or `'any'` of `scopes`. */
+  match?: 'all' | 'any'
+  /** Claim holding the scopes: `'scope'` (default), `'permissions'`, `'scp'` or any claim name. */
+  claim?: string
+  /** No credentials → anonymous (`request.claims` stays undefined); bad credentials still fail. */
+  optional?: boolean
+  /** Per-route DPoP override. */
+  dpop?: 'required'
+}
+
+/** What `fastify.auth0.verify()` needs from a request. */
+export interface VerifyRequest {
+  method: string
+  /** Absolute URL as the client sent it (needed for DPoP `htu`), or a path. */
+  url: string
+  headers: Record<string, string | string[] | undefined>
+}
+
+export interface VerifyResult {
+  claims: AccessTokenClaims
+  auth: AuthInfo
+}
