@@ -21,7 +21,12 @@ export abstract class AuthError extends Error {
   scheme: ChallengeScheme | undefined
 
   constructor (reason: string, description: string, options: { scheme?: ChallengeScheme, cause?: unknown } = {}) {
+    // A refused request is an expected outcome, not a bug: a stack trace would cost more than the
+    // whole verification (a `cause` keeps its own).
+    const stackTraceLimit = Error.stackTraceLimit
+    Error.stackTraceLimit = 0
     super(description, options.cause === undefined ? undefined : { cause: options.cause })
+    Error.stackTraceLimit = stackTraceLimit
     this.name = new.target.name
     this.reason = reason
     this.error_description = description
