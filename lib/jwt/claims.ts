@@ -1,11 +1,13 @@
 /**
- * Verifies signature and registered claims with jose, then the checks jose leaves to us
- * (`sub` type, `iat` not in the future, `cnf` shape), and maps every jose failure to a
- * typed 401 with a stable reason. Unknown errors are rethrown untouched (they become a 500).
+ * Verifies signature and registered claims with jose's semantics (the synchronous fast path of
+ * fast-verify.ts, else jose's `jwtVerify`), then the checks jose leaves to us (`sub` type, `iat`
+ * not in the future, `cnf` shape), and maps every jose failure to a typed 401 with a stable
+ * reason. Unknown errors are rethrown untouched (they become a 500).
  */
 import { errors as joseErrors, jwtVerify, type CryptoKey } from 'jose'
 import { InvalidTokenError, type ChallengeScheme } from '../errors.js'
 import type { AccessTokenClaims } from '../types.js'
+import { verifyJwtFast, type FastVerifyOptions } from './fast-verify.js'
 
 export interface ClaimRules {
   issuer: string
@@ -23,7 +25,7 @@ const CLAIM_REASONS: Record<string, [string, string]> = {
   sub: ['sub_invalid', 'invalid "sub" claim']
 }
 
-function mapJoseError (err: unknown, scheme: ChallengeScheme): unknown {
+export function mapJoseError (err: unknown, scheme: ChallengeScheme): unknown {
   const options = { scheme, cause: err }
   if (err instanceof joseErrors.JWTExpired) return new InvalidTokenError('token_expired', 'token expired', options)
   if (err instanceof joseErrors.JWTClaimValidationFailed) {
@@ -38,19 +40,19 @@ function mapJoseError (err: unknown, scheme: ChallengeScheme): unknown {
   return err
 }
 
-export async function verifyClaims (token: string, key: CryptoKey, rules: ClaimRules, scheme: ChallengeScheme): Promise<AccessTokenClaims> {
-  let payload: Record<string, unknown>
-  try {
-    ({ payload } = await jwtVerify(token, key, {
-      issuer: rules.issuer,
-      audience: rules.audience as string[],
-      algorithms: rules.algorithms as string[],
-      clockTolerance: rules.clockTolerance,
-      requiredClaims: ['exp', 'iat', 'sub']
-    }))
-  } catch (err) {
-    throw mapJoseError(err, scheme)
+/** The options given to jose (and to the fast path, which honours exactly these). */
+export function joseOptions (rules: ClaimRules): FastVerifyOptions {
+  return {
+    issuer: rules.issuer,
+    audience: rules.audience as string[],
+    algorithms: rules.algorithms as string[],
+    clockTolerance: rules.clockTolerance,
+    requiredClaims: ['exp', 'iat', 'sub']
   }
+}
+
+/** The checks jose leaves to us, on a payload jose's rules accepted. */
+export function checkClaims (payload: Record<string, unknown>, rules: ClaimRules, scheme: ChallengeScheme): AccessTokenClaims {
   if (typeof payload.sub !== 'string' || payload.sub === '') {
     throw new InvalidTokenError('sub_invalid', 'invalid "sub" claim', { scheme })
   }
@@ -62,4 +64,15 @@ export async function verifyClaims (token: string, key: CryptoKey, rules: ClaimR
     throw new InvalidTokenError('cnf_invalid', 'invalid "cnf" claim', { scheme })
   }
   return payload as AccessTokenClaims
+}
+
+export async function verifyClaims (token: string, key: CryptoKey, rules: ClaimRules, scheme: ChallengeScheme): Promise<AccessTokenClaims> {
+  const options = joseOptions(rules)
+  let payload: Record<string, unknown>
+  try {
+    payload = verifyJwtFast(token, key, options) ?? (await jwtVerify(token, key, options)).payload
+  } catch (err) {
+    throw mapJoseError(err, scheme)
+  }
+  return checkClaims(payload, rules, scheme)
 }
