@@ -34,6 +34,7 @@ export type {
   DpopOptions,
   IssuerEntry,
   RequireAuthOptions,
+  TokenCacheOptions,
   VerifyRequest,
   VerifyResult
 } from './types.js'

@@ -58,6 +58,14 @@ export interface DpopOptions {
   nonce?: boolean | { secret?: string | Uint8Array, windowSeconds?: number }
 }
 
+/** The verified-token cache (see README, Performance). */
+export interface TokenCacheOptions {
+  /** Tokens kept at most; the least recently used goes first. Default 10000. */
+  max?: number
+  /** Seconds a token is kept at most (never past its `exp`). Default 300. */
+  ttl?: number
+}
+
 export interface CacheOptions {
   /** Seconds discovery and JWKS documents stay fresh (a shorter `Cache-Control: max-age` wins). Default 600. */
   ttl?: number
@@ -111,6 +119,12 @@ export interface Auth0PluginOptions {
   staleIfError?: number
   /** Static key set: no discovery, no network. */
   jwks?: JSONWebKeySet
+  /**
+   * Remembers the claims of fully verified tokens (whole token string as key, until `exp`, dropped
+   * when the issuer's keys change); per-request checks still run. `false` verifies every request
+   * in full. Default on (`true`): `{ max: 10000, ttl: 300 }`.
+   */
+  tokenCache?: boolean | TokenCacheOptions
   /** Milliseconds for discovery and JWKS fetches. Default 5000. */
   timeout?: number
   /** `realm` of the challenges. Default `'api'`. */

@@ -1,21 +1,19 @@
 /**
  * The verification pipeline, in the order of SPEC §3: cheap and local before costly and remote.
  *   1. Authorization header      2. scheme / DPoP mode rules      3. compact JWS structure
- *   4. issuer allowed, keys      5. signature (jose)              6. claims
+ *   4. issuer allowed, keys      5. signature (jose's rules)      6. claims
  *   7. DPoP binding               8. route scopes
  * DPoP is split across the order: with the DPoP scheme, step 2 also builds the request URL
  * (Host / proxy headers) and runs every local proof check (lib/dpop/checks.ts `precheck`); step 7
  * checks the binding, the proof signature and, last, the replay store (`complete`).
  * Every failure leaves as an `AuthError` whose headers are filled for the route's DPoP mode.
  */
-import { errors as joseErrors, type JWSHeaderParameters } from 'jose'
 import type { ResolvedConfig } from './config/options.js'
 import { AuthError, InsufficientScopeError, InternalAuthError, InvalidRequestError, InvalidTokenError, MissingCredentialsError } from './errors.js'
 import { readCredentials } from './http/authorization.js'
 import type { Challenges, DpopMode } from './http/challenge.js'
 import { DpopChecks, type DpopOutcome, type PendingProof } from './dpop/checks.js'
-import { decodeCompactJws } from './jwt/compact.js'
-import { verifyClaims } from './jwt/claims.js'
+import { TokenVerifier } from './jwt/token-verifier.js'
 import type { IssuerRegistry } from './keys/issuer-registry.js'
 import type { IssuerPolicy } from './keys/issuer-policy.js'
 import { satisfies, type RouteRequirements } from './scopes.js'
@@ -37,15 +35,13 @@ export interface AuthRequest extends VerifyRequest {
 export class Verifier {
   readonly #config: ResolvedConfig
   readonly #challenges: Challenges
-  readonly #registry: IssuerRegistry
-  readonly #policy: IssuerPolicy
+  readonly #tokens: TokenVerifier
   readonly #dpop: DpopChecks
 
   constructor (config: ResolvedConfig, challenges: Challenges, registry: IssuerRegistry, policy: IssuerPolicy) {
     this.#config = config
     this.#challenges = challenges
-    this.#registry = registry
-    this.#policy = policy
+    this.#tokens = new TokenVerifier(config, registry, policy)
     this.#dpop = new DpopChecks(config)
   }
 
@@ -82,31 +78,8 @@ export class Verifier {
     // Request URL and the local proof checks, before the token costs a decode or a fetch.
     const pending: PendingProof | undefined = scheme === 'dpop' ? this.#dpop.precheck(request, token) : undefined
 
-    // 3. Token structure
-    const { header, payload } = decodeCompactJws(token, scheme)
-
-    // 4. Issuer allowed (no network for any other issuer), algorithm allowed, keys
-    const issuer = await this.#policy.resolve(payload.iss, request, scheme)
-    if (!issuer.algorithms.includes(header.alg as string)) {
-      throw new InvalidTokenError('alg_not_allowed', 'token algorithm not allowed', { scheme })
-    }
-    const keys = this.#registry.keysFor(issuer)
-    let key
-    try {
-      key = await keys.getKey(header as unknown as JWSHeaderParameters)
-    } catch (err) {
-      if (err instanceof joseErrors.JWKSNoMatchingKey) throw new InvalidTokenError('kid_not_found', 'no matching signing key', { scheme, cause: err })
-      if (err instanceof joseErrors.JWKSMultipleMatchingKeys) throw new InvalidTokenError('kid_ambiguous', 'signing key ambiguous: the token needs a "kid"', { scheme, cause: err })
-      throw err
-    }
-
-    // 5–6. Signature and claims
-    const claims: AccessTokenClaims = await verifyClaims(token, key, {
-      issuer: keys.issuer,
-      audience: this.#config.audience,
-      algorithms: issuer.algorithms,
-      clockTolerance: this.#config.clockTolerance
-    }, scheme)
+    // 3–6. Token structure, issuer allowed, keys, signature, claims (lib/jwt/token-verifier.ts)
+    const claims: AccessTokenClaims = await this.#tokens.verify(token, request, scheme)
 
     // 7. DPoP: binding, proof signature, replay. A token bound to a key is never a bearer token,
     // whatever the mode ('disabled' included).

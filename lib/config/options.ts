@@ -34,6 +34,7 @@ export interface ResolvedConfig {
   staleIfError: number
   cache: { ttl: number, maxIssuers: number, cooldown: number, failureBackoff: number, adapter?: CacheAdapter }
   publicBaseURL?: string
+  tokenCache: false | { max: number, ttl: number }
   dpop: {
     mode: DpopMode
     algorithms: readonly string[]
@@ -167,6 +168,16 @@ export function resolveConfig (options: Auth0PluginOptions, env: Auth0Env): Reso
     publicBaseURL = url.href.replace(/\/$/, '')
   }
 
+  const tokenCacheOption = options.tokenCache ?? true
+  let tokenCache: ResolvedConfig['tokenCache'] = false
+  if (tokenCacheOption !== false) {
+    const spec = tokenCacheOption === true ? {} : tokenCacheOption
+    if (typeof spec !== 'object' || spec === null) fail('tokenCache must be true, false or { max?, ttl? }')
+    const max = spec.max ?? 10000
+    if (!Number.isSafeInteger(max) || max < 1 || max > 10_000_000) fail('tokenCache.max must be an integer from 1 to 10000000')
+    tokenCache = { max, ttl: seconds(spec.ttl, 'tokenCache.ttl', 300, 1, 86400) }
+  }
+
   const nonce = options.dpop?.nonce
   const config: ResolvedConfig = {
     issuers: allowed,
@@ -177,6 +188,7 @@ export function resolveConfig (options: Auth0PluginOptions, env: Auth0Env): Reso
     timeout,
     realm,
     staleIfError: seconds(options.staleIfError, 'staleIfError', 3600, 0, 7 * 86400),
+    tokenCache,
     cache: {
       ttl: seconds(options.cache?.ttl, 'cache.ttl', 600, 1, 86400),
       maxIssuers: seconds(options.cache?.maxIssuers, 'cache.maxIssuers', 100, 1, 10000),

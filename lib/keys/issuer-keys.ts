@@ -79,6 +79,11 @@ export class IssuerKeys {
     }
   }
 
+  /** Keys loaded and not past their expiry: `getKey` would neither fetch nor refresh. */
+  get fresh (): boolean {
+    return this.#select !== undefined && this.#now() < this.#expiresAt
+  }
+
   /** The key that verifies a token with this header. Throws jose's JWKSNoMatchingKey when none. */
   async getKey (header: JWSHeaderParameters): Promise<CryptoKey> {
     const now = this.#now()

@@ -1,0 +1,118 @@
+/**
+ * Steps 3–6 of the pipeline (SPEC §3) for one access token: structure, issuer allowed, key,
+ * signature, claims. Two caches make the hot path cheap without skipping a decision:
+ * - the verification key per (key-set version, kid, alg) while the key set is fresh, so a request
+ *   neither waits for jose's key selection nor imports a key;
+ * - the verified-token cache (token-cache.ts): a token verified in full before is accepted from
+ *   it only once this request's issuer policy, algorithm allowlist, key-set identity, version and
+ *   freshness, and time checks pass; on any doubt the token is verified in full again, which
+ *   gives the exact verdict.
+ */
+import { errors as joseErrors, type CryptoKey, type JWSHeaderParameters } from 'jose'
+import type { ResolvedConfig, ResolvedIssuer } from '../config/options.js'
+import { InvalidTokenError, type ChallengeScheme } from '../errors.js'
+import type { IssuerKeys } from '../keys/issuer-keys.js'
+import type { IssuerPolicy } from '../keys/issuer-policy.js'
+import type { IssuerRegistry } from '../keys/issuer-registry.js'
+import type { AccessTokenClaims, VerifyRequest } from '../types.js'
+import { verifyClaims } from './claims.js'
+import { decodeCompactJws } from './compact.js'
+import { deepFreeze, TokenCache, type CachedToken } from './token-cache.js'
+
+interface KeySlot {
+  version: number
+  /** `alg` + `kid` → the key jose selected; bounded by the key set (only selections that succeeded). */
+  keys: Map<string, CryptoKey>
+}
+
+function slotKey (alg: string, kid: string | undefined): string {
+  // `alg` passed the allowlist, so it never contains a space.
+  return kid === undefined ? alg : `${alg} ${kid}`
+}
+
+export class TokenVerifier {
+  readonly #config: ResolvedConfig
+  readonly #registry: IssuerRegistry
+  readonly #policy: IssuerPolicy
+  readonly #cache: TokenCache | undefined
+  readonly #slots = new WeakMap<IssuerKeys, KeySlot>()
+
+  constructor (config: ResolvedConfig, registry: IssuerRegistry, policy: IssuerPolicy) {
+    this.#config = config
+    this.#registry = registry
+    this.#policy = policy
+    this.#cache = config.tokenCache === false ? undefined : new TokenCache(config.tokenCache)
+  }
+
+  async verify (token: string, request: VerifyRequest, scheme: ChallengeScheme): Promise<AccessTokenClaims> {
+    const cached = this.#cache?.get(token)
+    if (cached === undefined) return await this.#verify(token, request, scheme, undefined)
+    // The cached `iss` is the one a full verification would decode: the same token string.
+    const issuer = await this.#policy.resolve(cached.claims.iss, request, scheme)
+    return this.#reusable(cached, issuer) ? cached.claims : await this.#verify(token, request, scheme, issuer)
+  }
+
+  #reusable (cached: CachedToken, issuer: ResolvedIssuer): boolean {
+    if (!issuer.algorithms.includes(cached.alg)) return false
+    const keys = this.#registry.keysFor(issuer)
+    if (keys !== cached.keys || !keys.fresh) return false
+    // The time checks of a full verification: jose's `exp` and `nbf` on whole seconds, our `iat`.
+    const { exp, nbf, iat } = cached.claims
+    const now = Date.now() / 1000
+    const seconds = Math.floor(now)
+    const tolerance = this.#config.clockTolerance
+    return exp > seconds - tolerance && (nbf === undefined || nbf <= seconds + tolerance) && iat <= now + tolerance
+  }
+
+  async #verify (token: string, request: VerifyRequest, scheme: ChallengeScheme, resolved: ResolvedIssuer | undefined): Promise<AccessTokenClaims> {
+    // 3. Token structure
+    const { header, payload } = decodeCompactJws(token, scheme)
+
+    // 4. Issuer allowed (no network for any other issuer), algorithm allowed, keys
+    const issuer = resolved ?? await this.#policy.resolve(payload.iss, request, scheme)
+    const alg = header.alg as string
+    if (!issuer.algorithms.includes(alg)) {
+      throw new InvalidTokenError('alg_not_allowed', 'token algorithm not allowed', { scheme })
+    }
+    const keys = this.#registry.keysFor(issuer)
+    const version = keys.version
+    const key = this.#knownKey(keys, alg, header.kid) ?? await this.#selectKey(keys, header, scheme)
+
+    // 5–6. Signature and claims
+    const claims = deepFreeze(await verifyClaims(token, key, {
+      issuer: keys.issuer,
+      audience: this.#config.audience,
+      algorithms: issuer.algorithms,
+      clockTolerance: this.#config.clockTolerance
+    }, scheme))
+    // Only when the key set did not change meanwhile: the entry must name the keys that verified.
+    if (keys.version === version) this.#cache?.set(token, { claims, keys, version, alg })
+    return claims
+  }
+
+  /** The key jose selected before for this alg and kid, from the current, fresh key set. */
+  #knownKey (keys: IssuerKeys, alg: string, kid: unknown): CryptoKey | undefined {
+    if (!keys.fresh || (kid !== undefined && typeof kid !== 'string')) return undefined
+    const slot = this.#slots.get(keys)
+    return slot !== undefined && slot.version === keys.version ? slot.keys.get(slotKey(alg, kid)) : undefined
+  }
+
+  async #selectKey (keys: IssuerKeys, header: Record<string, unknown>, scheme: ChallengeScheme): Promise<CryptoKey> {
+    const version = keys.version
+    let key: CryptoKey
+    try {
+      key = await keys.getKey(header as unknown as JWSHeaderParameters)
+    } catch (err) {
+      if (err instanceof joseErrors.JWKSNoMatchingKey) throw new InvalidTokenError('kid_not_found', 'no matching signing key', { scheme, cause: err })
+      if (err instanceof joseErrors.JWKSMultipleMatchingKeys) throw new InvalidTokenError('kid_ambiguous', 'signing key ambiguous: the token needs a "kid"', { scheme, cause: err })
+      throw err
+    }
+    // jose matched a string or absent kid (any other kid matches no key and threw above).
+    if (keys.version === version) {
+      let slot = this.#slots.get(keys)
+      if (slot === undefined || slot.version !== version) this.#slots.set(keys, slot = { version, keys: new Map() })
+      slot.keys.set(slotKey(header.alg as string, header.kid as string | undefined), key)
+    }
+    return key
+  }
+}
