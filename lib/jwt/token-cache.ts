@@ -69,10 +69,14 @@ export class TokenCache {
     return entry
   }
 
-  /** Remembers a fully verified token until `exp` (whole seconds), at most `ttl`, once seen twice. */
+  /**
+   * Remembers a fully verified token until `exp` (whole seconds), at most `ttl`, once seen twice,
+   * and only when the key set did not change during the verification (the entry must name the
+   * keys that verified it).
+   */
   set (token: string, entry: CachedToken): void {
     const ttlMs = Math.min(entry.claims.exp * 1000 - this.#now(), this.#ttlMs)
-    if (ttlMs > 0 && this.#admit(token)) this.#lru.set(token, entry, ttlMs)
+    if (ttlMs > 0 && this.#admit(token) && entry.keys.version === entry.version) this.#lru.set(token, entry, ttlMs)
   }
 
   #admit (token: string): boolean {

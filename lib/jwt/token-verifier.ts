@@ -85,8 +85,7 @@ export class TokenVerifier {
       algorithms: issuer.algorithms,
       clockTolerance: this.#config.clockTolerance
     }, scheme))
-    // Only when the key set did not change meanwhile: the entry must name the keys that verified.
-    if (keys.version === version) this.#cache?.set(token, { claims, keys, version, alg })
+    this.#cache?.set(token, { claims, keys, version, alg })
     return claims
   }
 
