@@ -29,7 +29,8 @@ export async function loadEnv (fastify: FastifyInstance, source: Record<string, 
   }
   let env: Auth0Env = {}
   await fastify.register(async (child) => {
-    await child.register(fastifyEnv, { confKey: CONF_KEY, schema: EnvSchema, data, dotenv: false })
+    // `env: false`: read only `data` (the `env` option or process.env, already filtered), never process.env behind its back.
+    await child.register(fastifyEnv, { confKey: CONF_KEY, schema: EnvSchema, data, env: false, dotenv: false })
     env = (child as unknown as Record<string, Auth0Env>)[CONF_KEY] as Auth0Env
   })
   return env

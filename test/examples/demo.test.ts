@@ -1,0 +1,44 @@
+/**
+ * The README's first command: `npm run demo` prints curl lines whose labels must be true.
+ * This runs the compiled demo as a real process and the printed commands with the real curl.
+ */
+import { execFile, spawn } from 'node:child_process'
+import { promisify } from 'node:util'
+import t from 'tap'
+
+const run = promisify(execFile)
+const root = new URL('../../', import.meta.url).pathname
+
+t.test('npm run demo prints curl lines that answer as labelled', async (t) => {
+  await run('npx', ['tsc', '-p', 'tsconfig.examples.json'], { cwd: root })
+  const child = spawn(process.execPath, ['.build/examples/demo.js'], {
+    cwd: root,
+    env: { ...process.env, PORT: '0', AUTH0_DOMAIN: '', NODE_ENV: 'test' },
+    stdio: ['ignore', 'pipe', 'inherit']
+  })
+  t.teardown(() => { child.kill('SIGKILL') })
+  let out = ''
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString()
+      if (out.includes('# Ctrl-C to stop.')) resolve()
+    })
+    child.once('exit', (code) => reject(new Error(`demo exited early with ${String(code)}: ${out}`)))
+  })
+  const lines = out.trim().split('\n')
+  const checks: Array<{ expected: number, command: string }> = []
+  for (let i = 0; i < lines.length; i++) {
+    const label = /^# (\d{3}): /.exec(lines[i] as string)
+    if (label !== null) checks.push({ expected: Number(label[1]), command: lines[i + 1] as string })
+  }
+  t.same(checks.map((c) => c.expected), [200, 403, 401, 401], 'one line per labelled outcome')
+  for (const { expected, command } of checks) {
+    t.match(command, /^curl -i /, 'a ready-to-paste curl command on one line')
+    const { stdout } = await run('bash', ['-c', command.replace(/^curl -i /, "curl -s -o /dev/null -w '%{http_code}' ")])
+    t.equal(Number(stdout), expected, `${command.slice(0, 60)}… answers ${expected}`)
+  }
+  child.removeAllListeners('exit')
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+  child.kill('SIGINT')
+  t.equal(await exited, 0, 'Ctrl-C stops it cleanly')
+})
