@@ -1,49 +1,13 @@
 /**
- * Replay protection (RFC 9449 §11.1): the bounded in-memory store, the guard (key, TTL, failing
- * stores), and the flow through a real app.
+ * Replay protection (RFC 9449 §11.1): the guard (key, TTL, failing stores) and the flow through a
+ * real app with the default in-memory store (lib/stores/memory-replay.ts, tested in test/stores).
  */
 import { createHash } from 'node:crypto'
 import t from 'tap'
-import { MemoryReplayStore } from '../../lib/dpop/memory-replay-store.js'
 import { ReplayGuard } from '../../lib/dpop/replay.js'
 import { InvalidDpopProofError, ReplayStoreUnavailableError, type ReplayStore } from '../../lib/index.js'
 import { dpopKey } from '../../lib/testing/index.js'
 import { body, dpopChallenge, dpopHarness } from './helpers.js'
-
-t.test('MemoryReplayStore', async (t) => {
-  let now = 0
-  const store = new MemoryReplayStore({ maxEntries: 3, now: () => now })
-  t.equal(await store.checkAndRemember('a', 10), true, 'first use')
-  t.equal(await store.checkAndRemember('a', 10), false, 'replay')
-  now = 9_999
-  t.equal(await store.checkAndRemember('a', 10), false, 'still remembered just before expiry')
-  now = 10_000
-  t.equal(await store.checkAndRemember('a', 10), true, 'expired: a new use')
-  t.equal(store.size, 1, 'the expired entry was replaced')
-
-  await t.test('bounded: past maxEntries the oldest is evicted', async (t) => {
-    for (const key of ['b', 'c', 'd']) t.equal(await store.checkAndRemember(key, 10), true)
-    t.equal(store.size, 3)
-    t.equal(await store.checkAndRemember('a', 10), true, 'a was evicted (the price of the bound)')
-    t.equal(await store.checkAndRemember('d', 10), false, 'd is still there')
-    t.equal(store.size, 3)
-  })
-  await t.test('expired entries are dropped as new ones arrive', async (t) => {
-    now += 20_000
-    t.equal(await store.checkAndRemember('e', 10), true)
-    t.equal(store.size, 1)
-  })
-  await t.test('an expired entry behind a longer-lived one', async (t) => {
-    const mixed = new MemoryReplayStore({ now: () => now })
-    await mixed.checkAndRemember('long', 100)
-    await mixed.checkAndRemember('short', 1)
-    now += 2_000
-    t.equal(await mixed.checkAndRemember('short', 1), true, 'expired, though not at the front')
-    t.equal(mixed.size, 2)
-  })
-  t.throws(() => new MemoryReplayStore({ maxEntries: 0 }), /maxEntries must be a positive integer/)
-  t.equal(await new MemoryReplayStore().checkAndRemember('x', 1), true, 'defaults: real clock, 100 000 entries')
-})
 
 t.test('ReplayGuard', async (t) => {
   const seen: Array<[string, number]> = []
