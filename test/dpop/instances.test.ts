@@ -22,7 +22,9 @@ t.test('in-memory stores are per instance: the documented limit', async (t) => {
 t.test('a shared Redis store: a proof used on A is a replay on B', async (t) => {
   const redis = await startRedis(t, { own: true })
   const prefix = `test:${randomUUID()}:`
-  const shared = { dpop: { replayStore: redisStore({ client: redis.client, prefix }), nonce: { secret: 'instances share this nonce secret too' } } }
+  // The set-up docs/dpop.md recommends: one Redis store for replay checks and keys, one nonce secret.
+  const store = redisStore({ client: redis.client, prefix })
+  const shared = { dpop: { replayStore: store, nonce: { secret: 'instances share this nonce secret too' } }, cache: { adapter: store } }
   // Both instances trust the same issuer: B's issuer is A's (one tenant, two API instances).
   const a = await dpopHarness(t, shared)
   const b = await dpopHarness(t, { ...shared, issuerBaseURL: a.issuer.issuerBaseURL })
