@@ -15,7 +15,10 @@ t.test('in-memory stores are per instance: the documented limit', async (t) => {
   const token = await a.boundToken()
   const dpop = await a.proofFor(token, '/private')
   t.equal((await a.send({ path: '/private', token, proof: dpop })).statusCode, 200)
-  t.equal((await a.send({ path: '/private', token, proof: dpop })).statusCode, 401, 'a replay on the same instance is refused')
+  const replay = await a.send({ path: '/private', token, proof: dpop })
+  t.equal(replay.statusCode, 401, 'a replay on the same instance is refused')
+  t.same(replay.json(), body('invalid_dpop_proof', 'DPoP proof replayed'))
+  t.equal(replay.headers['www-authenticate'], dpopChallenge('invalid_dpop_proof', 'DPoP proof replayed'))
   t.equal((await b.send({ path: '/private', token, proof: dpop })).statusCode, 200, 'another instance never saw it: use a shared store')
 })
 

@@ -4,7 +4,7 @@
  */
 import t from 'tap'
 import { dpopKey } from '../../lib/testing/index.js'
-import { body, dpopHarness, type Asserts, type DpopHarness } from './helpers.js'
+import { body, dpopChallenge, dpopHarness, type Asserts, type DpopHarness } from './helpers.js'
 
 const BOUND_AS_BEARER = 'DPoP-bound token presented with the Bearer scheme'
 const NOT_BOUND = 'DPoP scheme used with a token that is not DPoP-bound'
@@ -130,6 +130,7 @@ t.test('proof header rules (400 invalid_request, before the token is looked at)'
     const res = await h.send({ path: '/private', token: 'not-a-jwt', proof: 'not.a.proof' })
     t.equal(res.statusCode, 401)
     t.same(res.json(), body('invalid_dpop_proof', 'DPoP proof is not a compact JWS with JSON header and payload'))
+    t.equal(res.headers['www-authenticate'], dpopChallenge('invalid_dpop_proof', 'DPoP proof is not a compact JWS with JSON header and payload'))
   })
   await t.test('a good proof with a garbage token: the token error, on the DPoP challenge', async (t) => {
     const res = await h.send({ path: '/private', token: 'not-a-jwt', proof: await h.proofFor('not-a-jwt', '/private') })
@@ -171,5 +172,6 @@ t.test('binding', async (t) => {
     const bad = await h.send({ path: '/optional', token, proof: await h.proofFor(token, '/private') })
     t.equal(bad.statusCode, 401)
     t.same(bad.json(), body('invalid_dpop_proof', 'DPoP proof "htu" does not match the request URL'))
+    t.equal(bad.headers['www-authenticate'], dpopChallenge('invalid_dpop_proof', 'DPoP proof "htu" does not match the request URL'))
   })
 })

@@ -84,6 +84,8 @@ t.test('a nonce from the previous window passes and the response carries the cur
   const older = new DpopNonces({ secret: SECRET, windowSeconds }, () => Date.now() - 2 * windowSeconds * 1000).current()
   const refused = await h.send({ path: '/private', token, proof: await h.proofFor(token, '/private', { nonce: older }) })
   t.equal(refused.statusCode, 401)
+  t.same(refused.json(), body('use_dpop_nonce', USE_NONCE))
+  t.equal(refused.headers['www-authenticate'], dpopChallenge('use_dpop_nonce', USE_NONCE))
   t.equal(refused.headers['dpop-nonce'], current)
 })
 
@@ -102,6 +104,7 @@ t.test('nonce: true uses a random secret; required mode challenges on DPoP only'
   const token = await h.boundToken()
   const first = await h.send({ path: '/private', token, proof: await h.proofFor(token, '/private') })
   t.equal(first.statusCode, 401)
+  t.same(first.json(), body('use_dpop_nonce', USE_NONCE))
   t.equal(first.headers['www-authenticate'], `DPoP error="use_dpop_nonce", error_description="${USE_NONCE}", algs="ES256"`)
   const nonce = first.headers['dpop-nonce'] as string
   t.not(nonce, new DpopNonces({ secret: SECRET, windowSeconds: 300 }).current())

@@ -108,6 +108,7 @@ t.test('claims', async (t) => {
     const res = await h.send({ path: '/dir/', token, proof: await h.proofFor(token, '/dir') })
     t.equal(res.statusCode, 401)
     t.same(res.json(), body('invalid_dpop_proof', 'DPoP proof "htu" does not match the request URL'))
+    t.equal(res.headers['www-authenticate'], dpopChallenge('invalid_dpop_proof', 'DPoP proof "htu" does not match the request URL'))
   })
   await t.test('htu with userinfo', async (t) => refused(t, await h.proofFor(token, '/private', { claims: { htu: 'http://user@api.example.com/private' } }), 'DPoP proof "htu" is not an absolute http(s) URL'))
   await t.test('iat missing', async (t) => refused(t, await h.proofFor(token, '/private', { claims: { iat: undefined } }), 'DPoP proof "iat" missing or not a number'))

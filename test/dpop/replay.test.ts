@@ -70,8 +70,10 @@ t.test('through the app', async (t) => {
     const expired = await h.boundToken({ exp: Math.floor(Date.now() / 1000) - 60 })
     const refused = await h.send({ path: '/private', token: expired, proof: await h.proofFor(expired, '/private', { jti }) })
     t.same(refused.json(), body('invalid_token', 'token expired'))
+    t.equal(refused.headers['www-authenticate'], 'Bearer realm="api", DPoP error="invalid_token", error_description="token expired", algs="ES256"')
     const unbound = await h.bearerToken()
-    t.equal((await h.send({ path: '/private', token: unbound, proof: await h.proofFor(unbound, '/private', { jti }) })).statusCode, 401)
+    const notBound = await h.send({ path: '/private', token: unbound, proof: await h.proofFor(unbound, '/private', { jti }) })
+    t.same(notBound.json(), body('invalid_token', 'DPoP scheme used with a token that is not DPoP-bound'))
     t.equal((await h.send({ path: '/private', token, proof: await h.proofFor(token, '/private', { jti }) })).statusCode, 200, 'still usable once')
   })
 })
@@ -85,8 +87,10 @@ t.test('a custom store, and custom proof windows', async (t) => {
   t.same(seen, [[`${h.key.jkt}.${createHash('sha256').update('abc').digest('base64url')}`, 66]])
   const old = await h.send({ path: '/private', token, proof: await h.proofFor(token, '/private', { iat: Math.floor(Date.now() / 1000) - 61 }) })
   t.same(old.json(), body('invalid_dpop_proof', 'DPoP proof "iat" too old'), 'iatOffset 60')
+  t.equal(old.headers['www-authenticate'], dpopChallenge('invalid_dpop_proof', 'DPoP proof "iat" too old'))
   const ahead = await h.send({ path: '/private', token, proof: await h.proofFor(token, '/private', { iat: Math.ceil(Date.now() / 1000) + 6 }) })
   t.same(ahead.json(), body('invalid_dpop_proof', 'DPoP proof "iat" in the future'), 'iatLeeway 5')
+  t.equal(ahead.headers['www-authenticate'], dpopChallenge('invalid_dpop_proof', 'DPoP proof "iat" in the future'))
 })
 
 t.test('a failing store fails closed with 503', async (t) => {

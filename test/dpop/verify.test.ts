@@ -21,12 +21,26 @@ t.test('absolute URL', async (t) => {
   t.type(err, InvalidRequestError)
   t.match(err, { statusCode: 400, reason: 'dpop_proof_repeated', headers: { 'www-authenticate': 'Bearer realm="api", DPoP error="invalid_request", error_description="more than one DPoP header", algs="ES256"' } })
 
-  t.match(await h.app.auth0.verify({ method: 'GET', url, headers: await headersWith(undefined) }).catch((e: unknown) => e), { reason: 'dpop_proof_missing' })
+  t.match(await h.app.auth0.verify({ method: 'GET', url, headers: await headersWith(undefined) }).catch((e: unknown) => e), {
+    statusCode: 400,
+    error: 'invalid_request',
+    reason: 'dpop_proof_missing',
+    headers: { 'www-authenticate': 'Bearer realm="api", DPoP error="invalid_request", error_description="DPoP proof header missing", algs="ES256"' }
+  })
   const replay = await h.app.auth0.verify({ method: 'GET', url, headers: await headersWith(one) }).catch((e: unknown) => e)
   t.type(replay, InvalidDpopProofError)
-  t.match(replay, { reason: 'proof_replayed' })
-  t.match(await h.app.auth0.verify({ method: 'GET', url: 'ws://api.example.com/ws', headers: await headersWith(await h.proofFor(token, '/ws')) }).catch((e: unknown) => e),
-    { statusCode: 400, reason: 'request_url_invalid' })
+  t.match(replay, {
+    statusCode: 401,
+    error: 'invalid_dpop_proof',
+    reason: 'proof_replayed',
+    headers: { 'www-authenticate': 'Bearer realm="api", DPoP error="invalid_dpop_proof", error_description="DPoP proof replayed", algs="ES256"' }
+  })
+  t.match(await h.app.auth0.verify({ method: 'GET', url: 'ws://api.example.com/ws', headers: await headersWith(await h.proofFor(token, '/ws')) }).catch((e: unknown) => e), {
+    statusCode: 400,
+    error: 'invalid_request',
+    reason: 'request_url_invalid',
+    headers: { 'www-authenticate': 'Bearer realm="api", DPoP error="invalid_request", error_description="request URL is not an absolute http(s) URL", algs="ES256"' }
+  })
 })
 
 t.test('a path needs publicBaseURL', async (t) => {
