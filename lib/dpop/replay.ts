@@ -34,9 +34,9 @@ export class ReplayGuard {
     try {
       fresh = await Promise.race([
         this.#store.checkAndRemember(key, this.#ttlSeconds),
+        // Not unref'd: it lives only while a request waits, and is always cleared below.
         new Promise((_resolve, reject) => {
           timer = setTimeout(() => reject(new Error(`replay store did not answer within ${this.#timeoutMs} ms`)), this.#timeoutMs)
-          timer.unref()
         })
       ])
     } catch (err) {
