@@ -17,7 +17,7 @@ export interface ClaimRules {
 const CLAIM_REASONS: Record<string, [string, string]> = {
   iss: ['issuer_mismatch', 'unexpected "iss" claim value'],
   aud: ['audience_mismatch', 'unexpected "aud" claim value'],
-  nbf: ['token_not_yet_valid', 'token not yet valid ("nbf")'],
+  nbf: ['nbf_invalid', 'invalid "nbf" claim'],
   iat: ['iat_invalid', 'invalid "iat" claim'],
   exp: ['exp_invalid', 'invalid "exp" claim'],
   sub: ['sub_invalid', 'invalid "sub" claim']
@@ -28,6 +28,7 @@ function mapJoseError (err: unknown, scheme: ChallengeScheme): unknown {
   if (err instanceof joseErrors.JWTExpired) return new InvalidTokenError('token_expired', 'token expired', options)
   if (err instanceof joseErrors.JWTClaimValidationFailed) {
     if (err.reason === 'missing') return new InvalidTokenError('claim_missing', `missing required "${err.claim}" claim`, options)
+    if (err.claim === 'nbf' && err.reason === 'check_failed') return new InvalidTokenError('token_not_yet_valid', 'token not yet valid ("nbf")', options)
     const [reason, description] = CLAIM_REASONS[err.claim] ?? ['claim_invalid', 'invalid claim']
     return new InvalidTokenError(reason, description, options)
   }
