@@ -45,8 +45,3 @@ export function issuerFromUrl (url: string, option: string): string {
   // trailing slash (discovery then pins the exact spelling).
   return parsed.pathname === '/' && !url.trim().endsWith('/') ? parsed.href.slice(0, -1) : parsed.href
 }
-
-/** The issuer written with and without its trailing slash, for the pre-fetch allowlist check. */
-export function slashVariants (issuer: string): [string, string] {
-  return issuer.endsWith('/') ? [issuer, issuer.slice(0, -1)] : [issuer, `${issuer}/`]
-}
