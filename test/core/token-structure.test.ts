@@ -12,6 +12,13 @@ const NOT_COMPACT = 'access token is not a well-formed compact JWS'
 const BAD_HEADER = 'access token header is not valid JSON with an "alg"'
 const BAD_PAYLOAD = 'access token payload is not a JSON object'
 
+/** The segment with characters appended until its length is 1 mod 4 (never valid base64url). */
+function oneModFour (segment: string): string {
+  let out = `${segment}A`
+  while (out.length % 4 !== 1) out += 'A'
+  return out
+}
+
 t.test('structure attacks: 401 invalid_token, no fetch', async (t) => {
   const h = await harness(t)
   const token = await h.issuer.token()
@@ -30,7 +37,8 @@ t.test('structure attacks: 401 invalid_token, no fetch', async (t) => {
     ['base64 "+" and "/" instead of base64url', `${header}.${payload}.${signature.slice(0, -2)}+/`, NOT_COMPACT],
     ['signature of length 1 mod 4 (garbage appended)', `${token}abc`, NOT_COMPACT],
     ['garbage appended leaving unused bits set', `${token}x`, NOT_COMPACT],
-    ['header of length 1 mod 4', `${header}A.${payload}.${signature}`, BAD_HEADER],
+    ['header of length 1 mod 4', `${oneModFour(header)}.${payload}.${signature}`, BAD_HEADER],
+    ['payload of length 1 mod 4', `${header}.${oneModFour(payload)}.${signature}`, BAD_PAYLOAD],
     ['header not JSON', `${b64url('not json')}.${payload}.${signature}`, BAD_HEADER],
     ['header a JSON array', `${segment(['RS256'])}.${payload}.${signature}`, BAD_HEADER],
     ['header without "alg"', `${segment({ typ: 'JWT', kid: h.issuer.currentKey.kid })}.${payload}.${signature}`, BAD_HEADER],
