@@ -91,7 +91,7 @@ t.test('a foreign key under the issuer\'s kid fails the signature', async (t) =>
 })
 
 t.test('unknown kid: 401, and at most one JWKS refetch per cooldown', async (t) => {
-  const h = await harness(t, { cache: { cooldown: 1 } })
+  const h = await harness(t, { cache: { cooldown: 2 } })
   const foreign = await h.issuer.foreignKey()
   const unknown = async (kid: string): Promise<string> => await h.issuer.token({}, { signingKey: foreign.privateKey, header: { kid } })
 
@@ -102,7 +102,7 @@ t.test('unknown kid: 401, and at most one JWKS refetch per cooldown', async (t) 
   expectInvalidToken(t, await h.app.inject({ url: '/private', headers: { authorization: `Bearer ${await unknown('nope-1')}` } }), NO_KEY)
   t.equal(h.issuer.requests.jwks, 1, 'no refetch inside the cooldown')
 
-  await new Promise((resolve) => setTimeout(resolve, 1100))
+  await new Promise((resolve) => setTimeout(resolve, 2100))
   // After it: one refetch, shared by concurrent requests, then the cooldown again.
   const tokens = await Promise.all(Array.from({ length: 10 }, async (_, i) => await unknown(`nope-${i + 2}`)))
   const results = await Promise.all(tokens.map(async (token) => await h.app.inject({ url: '/private', headers: { authorization: `Bearer ${token}` } })))
