@@ -127,16 +127,17 @@ t.test('two Authorization header lines over a real socket: 400, even on an optio
   }
 })
 
-t.test('the DPoP scheme is refused with 400 until DPoP support lands, never accepted as Bearer', async (t) => {
+t.test('a token under the DPoP scheme without a proof is a 400, never accepted as Bearer', async (t) => {
   const h = await harness(t)
   const token = await h.issuer.token()
   const res = await h.app.inject({ url: '/private', headers: { authorization: `DPoP ${token}` } })
   expectError(t, res, {
     status: 400,
     error: 'invalid_request',
-    description: 'DPoP authorization scheme not supported yet',
-    challenge: `Bearer realm="api", DPoP error="invalid_request", error_description="DPoP authorization scheme not supported yet", algs="ES256"`
+    description: 'DPoP proof header missing',
+    challenge: 'Bearer realm="api", DPoP error="invalid_request", error_description="DPoP proof header missing", algs="ES256"'
   })
+  t.strictSame(h.issuer.requests, { discovery: 0, jwks: 0 })
 })
 
 t.test('quotes in a description are escaped in the challenge (RFC 9110 quoted-string)', async (t) => {
