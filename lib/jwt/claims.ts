@@ -3,6 +3,8 @@
  * fast-verify.ts, else jose's `jwtVerify`), then the checks jose leaves to us (`sub` type, `iat`
  * not in the future, `cnf` shape), and maps every jose failure to a typed 401 with a stable
  * reason. Unknown errors are rethrown untouched (they become a 500).
+ * The algorithm allowlist is checked by the verifier before any key is fetched, with the same
+ * list given to jose here, so jose's own JOSEAlgNotAllowed cannot occur.
  */
 import { errors as joseErrors, jwtVerify, type CryptoKey } from 'jose'
 import { InvalidTokenError, type ChallengeScheme } from '../errors.js'
@@ -19,10 +21,9 @@ export interface ClaimRules {
 const CLAIM_REASONS: Record<string, [string, string]> = {
   iss: ['issuer_mismatch', 'unexpected "iss" claim value'],
   aud: ['audience_mismatch', 'unexpected "aud" claim value'],
-  nbf: ['token_not_yet_valid', 'token not yet valid ("nbf")'],
+  nbf: ['nbf_invalid', 'invalid "nbf" claim'],
   iat: ['iat_invalid', 'invalid "iat" claim'],
-  exp: ['exp_invalid', 'invalid "exp" claim'],
-  sub: ['sub_invalid', 'invalid "sub" claim']
+  exp: ['exp_invalid', 'invalid "exp" claim']
 }
 
 export function mapJoseError (err: unknown, scheme: ChallengeScheme): unknown {
@@ -30,11 +31,12 @@ export function mapJoseError (err: unknown, scheme: ChallengeScheme): unknown {
   if (err instanceof joseErrors.JWTExpired) return new InvalidTokenError('token_expired', 'token expired', options)
   if (err instanceof joseErrors.JWTClaimValidationFailed) {
     if (err.reason === 'missing') return new InvalidTokenError('claim_missing', `missing required "${err.claim}" claim`, options)
-    const [reason, description] = CLAIM_REASONS[err.claim] ?? ['claim_invalid', 'invalid claim']
+    if (err.claim === 'nbf' && err.reason === 'check_failed') return new InvalidTokenError('token_not_yet_valid', 'token not yet valid ("nbf")', options)
+    // Every claim jose checks with the options below has an entry (anything else is a 500).
+    const [reason, description] = CLAIM_REASONS[err.claim] as [string, string]
     return new InvalidTokenError(reason, description, options)
   }
   if (err instanceof joseErrors.JWSSignatureVerificationFailed) return new InvalidTokenError('signature_invalid', 'signature verification failed', options)
-  if (err instanceof joseErrors.JOSEAlgNotAllowed) return new InvalidTokenError('alg_not_allowed', 'token algorithm not allowed', options)
   if (err instanceof joseErrors.JOSENotSupported) return new InvalidTokenError('header_unsupported', 'token uses an unsupported header or algorithm', options)
   if (err instanceof joseErrors.JWSInvalid || err instanceof joseErrors.JWTInvalid) return new InvalidTokenError('malformed', 'access token is malformed', options)
   return err
