@@ -112,12 +112,11 @@ function cases (alg: string, own: Pair, other: Pair): Case[] {
     { name: 'valid, iat in the future (jose accepts; ours checks later)', jwt: () => sign({}, { iat: now() + 600 }), path: 'fast', jose: 'accept' },
     { name: 'valid, sub a number (jose accepts; ours checks later)', jwt: () => sign({}, { sub: 42 }), path: 'fast', jose: 'accept' },
     { name: 'valid, alg among several allowed', jwt: () => sign(), options: { algorithms: ['ES256', 'RS256', alg] }, path: 'fast', jose: 'accept' },
-    { name: 'valid, signature spelled with non-canonical trailing bits', jwt: () => { const [h, p, s] = parts(sign()); return `${h}.${p}.${nonCanonical(s) ?? s}` }, path: 'fast', jose: 'accept' },
 
     // Signature
     { name: 'tampered signature (first char)', jwt: () => { const [h, p, s] = parts(sign()); return `${h}.${p}.${flip(s, 0)}` }, path: 'fast', jose: 'reject' },
     { name: 'tampered signature (middle char)', jwt: () => { const [h, p, s] = parts(sign()); return `${h}.${p}.${flip(s, s.length >> 1)}` }, path: 'fast', jose: 'reject' },
-    { name: 'signature truncated', jwt: () => { const [h, p, s] = parts(sign()); return `${h}.${p}.${s.slice(0, -4)}` }, path: 'fast', jose: 'reject' },
+    { name: 'signature truncated', jwt: () => { const [h, p, s] = parts(sign()); return `${h}.${p}.${Buffer.from(s.slice(0, -4), 'base64url').toString('base64url')}` }, path: 'fast', jose: 'reject' },
     { name: 'signature doubled', jwt: () => { const [h, p, s] = parts(sign()); return `${h}.${p}.${s}${s.length % 4 === 0 ? s : 'AAAA'}` }, path: 'fast', jose: 'reject' },
     { name: 'signature of another token', jwt: () => { const [h, p] = parts(sign()); const [,, s] = parts(sign({}, { sub: 'other' })); return `${h}.${p}.${s}` }, path: 'fast', jose: 'reject' },
     { name: 'tampered payload', jwt: () => { const [h,, s] = parts(sign()); return `${h}.${b64(claims({ sub: 'admin' }))}.${s}` }, path: 'fast', jose: 'reject' },
@@ -196,7 +195,8 @@ const pairFor = (alg: string): { own: Pair, other: Pair } => pairs.get(alg.start
 /** What `decodeCompactJws` guarantees before the fast path runs (its JSON checks aside). */
 function strictGrammar (jwt: string): boolean {
   const parts = jwt.split('.')
-  return parts.length === 3 && parts.every((p) => /^[A-Za-z0-9_-]+$/.test(p) && p.length % 4 !== 1)
+  return parts.length === 3 && parts.every((p) => /^[A-Za-z0-9_-]+$/.test(p) && p.length % 4 !== 1) &&
+    Buffer.from(parts[2] as string, 'base64url').toString('base64url') === parts[2]
 }
 
 async function compare (t: Test, alg: string, c: Case, key: CryptoKey): Promise<void> {
@@ -259,16 +259,16 @@ t.test('keys jose refuses: the fast path declines and jose reports them', async 
   }
 })
 
-t.test('the strict grammar runs first: a padded or badly spelled signature never reaches either verifier', async (t) => {
+t.test('the strict grammar runs first: a padded, badly or non-canonically spelled signature never reaches either verifier', async (t) => {
   const { own } = pairFor('RS256')
   const jwt = token('RS256', own.privateKey)
-  for (const bad of [`${jwt}==`, `${jwt}=`, jwt.replace(/\.([^.]*)$/, '.+$1'), `${jwt}.`, `${jwt}AAA`]) {
+  for (const bad of [`${jwt}==`, `${jwt}=`, jwt.replace(/\.([^.]*)$/, '.+$1'), `${jwt}.`, `${jwt}AAA`, jwt.slice(0, -1) + (nonCanonical(jwt.split('.')[2] as string) as string).at(-1)]) {
     t.notOk(strictGrammar(bad))
     t.throws(() => decodeCompactJws(bad, 'bearer'), InvalidTokenError)
   }
 })
 
-t.test('a signature whose spelling differs only in unused bits is the same signature to both', async (t) => {
+t.test('outside the grammar too: a signature spelled with unused bits set is the same signature to both', async (t) => {
   for (const alg of ['RS256', 'ES256', 'ES384', 'ES512', 'EdDSA']) {
     const { own } = pairFor(alg)
     const key = await selectKey(own.jwk, alg)
