@@ -8,7 +8,9 @@
  */
 import { EmbeddedJWK, errors as joseErrors, jwtVerify } from 'jose'
 import { InvalidDpopProofError } from '../errors.js'
+import { verifyJwtFast } from '../jwt/fast-verify.js'
 import { normalizeHttpUrl } from './htu.js'
+import { proofKey } from './proof-key.js'
 
 /** Longest proof accepted (an RSA-4096 proof is about 2.5 KB), checked before decoding. */
 export const MAX_PROOF_LENGTH = 8192
@@ -117,10 +119,18 @@ export function checkProofClaims (payload: Record<string, unknown>, expected: Pr
   if (ath !== expected.ath) fail('proof_ath_mismatch', 'DPoP proof "ath" does not match the access token')
 }
 
-/** Signature with the embedded key (jose also refuses a private `jwk` and a `use` other than `sig`). */
+/**
+ * Signature with the embedded key (jose also refuses a private `jwk` and a `use` other than `sig`).
+ * The plain case takes the fast path (key imported once per JWK, node:crypto verify, jose's claim
+ * rules: test/perf/differential.test.ts); anything else, and every doubt, is jose's `jwtVerify`.
+ * `typ` is left out of the fast path's options: decodeProof already required it exactly.
+ */
 export async function verifyProofSignature (proof: DecodedProof): Promise<void> {
   try {
-    await jwtVerify(proof.compact, EmbeddedJWK, { typ: 'dpop+jwt', algorithms: [proof.alg] })
+    const key = await proofKey(proof.jwk, proof.alg)
+    if (key === undefined || verifyJwtFast(proof.compact, key, { algorithms: [proof.alg], requiredClaims: [] }) === undefined) {
+      await jwtVerify(proof.compact, EmbeddedJWK, { typ: 'dpop+jwt', algorithms: [proof.alg] })
+    }
   } catch (err) {
     if (err instanceof joseErrors.JWSSignatureVerificationFailed) fail('proof_signature_invalid', 'DPoP proof signature verification failed', err)
     if (err instanceof joseErrors.JWTExpired) fail('proof_expired', 'DPoP proof expired ("exp")', err)

@@ -1,0 +1,42 @@
+/**
+ * The key of a DPoP proof, imported once per distinct JWK: jose's `importJWK` (the import jose's
+ * `EmbeddedJWK` makes) behind a bounded LRU keyed by algorithm and RFC 7638 thumbprint, so that
+ * the proof signature can take the fast path of lib/jwt/fast-verify.ts. Only a JWK made of
+ * exactly the members its thumbprint covers (plus an `alg`, which decodeProof checked) is cached:
+ * any other member (`use`, `key_ops`, `ext` …) can change what jose does with it, so such a proof
+ * goes to jose unchanged.
+ */
+import { createHash } from 'node:crypto'
+import { importJWK, type CryptoKey, type JWK } from 'jose'
+import { LruCache } from '../stores/lru.js'
+
+// RFC 7638 §3.2: the required members of each key type, in lexicographic order.
+const MEMBERS = new Map<unknown, string[]>([['EC', ['crv', 'kty', 'x', 'y']], ['OKP', ['crv', 'kty', 'x']], ['RSA', ['e', 'kty', 'n']]])
+
+const keys = new LruCache<string, CryptoKey>({ maxEntries: 1000 })
+
+/** `alg` and the RFC 7638 SHA-256 thumbprint; `undefined` for a JWK with any other member. */
+export function proofKeyId (jwk: Record<string, unknown>, alg: string): string | undefined {
+  const members = MEMBERS.get(jwk.kty)
+  if (members === undefined) return undefined
+  for (const name of Object.keys(jwk)) if (name !== 'alg' && !members.includes(name)) return undefined
+  const canonical: Record<string, string> = {}
+  for (const name of members) {
+    const value = jwk[name]
+    if (typeof value !== 'string') return undefined
+    canonical[name] = value
+  }
+  return `${alg} ${createHash('sha256').update(JSON.stringify(canonical)).digest('base64url')}`
+}
+
+/** The imported key, from the cache or imported now; `undefined` when the proof is for jose alone. */
+export async function proofKey (jwk: Record<string, unknown>, alg: string): Promise<CryptoKey | undefined> {
+  const id = proofKeyId(jwk, alg)
+  if (id === undefined) return undefined
+  let key = keys.get(id)
+  if (key === undefined) {
+    key = await importJWK(jwk as JWK, alg, { extractable: true }) as CryptoKey
+    keys.set(id, key, Infinity)
+  }
+  return key
+}
