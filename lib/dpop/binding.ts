@@ -4,8 +4,8 @@
  * (401 `invalid_token`): the token is not usable with this key.
  */
 import { createHash } from 'node:crypto'
-import { calculateJwkThumbprint, type JWK } from 'jose'
 import { InvalidTokenError } from '../errors.js'
+import { jwkThumbprint } from './proof-key.js'
 import type { AccessTokenClaims } from '../types.js'
 
 /** `ath`: base64url(SHA-256(ASCII access token)). The token is b64token grammar, so ASCII. */
@@ -24,7 +24,9 @@ export function requireBinding (claims: AccessTokenClaims): string {
 
 /** RFC 7638 SHA-256 thumbprint of the proof key, which must equal `cnf.jkt`. */
 export async function matchBinding (jkt: string, jwk: Record<string, unknown>): Promise<string> {
-  const thumbprint = await calculateJwkThumbprint(jwk as JWK, 'sha256')
+  // node:crypto, synchronously: the proof's signature was checked with this key, so its members
+  // are the strings a thumbprint needs (were they not, `undefined` would fail the match).
+  const thumbprint = jwkThumbprint(jwk)
   if (thumbprint !== jkt) {
     throw new InvalidTokenError('jkt_mismatch', 'DPoP proof key does not match the token binding ("cnf.jkt")', { scheme: 'dpop' })
   }

@@ -15,18 +15,30 @@ const MEMBERS = new Map<unknown, string[]>([['EC', ['crv', 'kty', 'x', 'y']], ['
 
 const keys = new LruCache<string, CryptoKey>({ maxEntries: 1000 })
 
-/** `alg` and the RFC 7638 SHA-256 thumbprint; `undefined` for a JWK with any other member. */
-export function proofKeyId (jwk: Record<string, unknown>, alg: string): string | undefined {
+/**
+ * RFC 7638 SHA-256 thumbprint with node:crypto (jose's `calculateJwkThumbprint` goes through
+ * WebCrypto's asynchronous digest); `undefined` when a required member is not a string, for jose
+ * to judge.
+ */
+export function jwkThumbprint (jwk: Record<string, unknown>): string | undefined {
   const members = MEMBERS.get(jwk.kty)
   if (members === undefined) return undefined
-  for (const name of Object.keys(jwk)) if (name !== 'alg' && !members.includes(name)) return undefined
   const canonical: Record<string, string> = {}
   for (const name of members) {
     const value = jwk[name]
     if (typeof value !== 'string') return undefined
     canonical[name] = value
   }
-  return `${alg} ${createHash('sha256').update(JSON.stringify(canonical)).digest('base64url')}`
+  return createHash('sha256').update(JSON.stringify(canonical)).digest('base64url')
+}
+
+/** `alg` and the thumbprint; `undefined` for a JWK with any member the thumbprint does not cover. */
+export function proofKeyId (jwk: Record<string, unknown>, alg: string): string | undefined {
+  const members = MEMBERS.get(jwk.kty)
+  if (members === undefined) return undefined
+  for (const name of Object.keys(jwk)) if (name !== 'alg' && !members.includes(name)) return undefined
+  const thumbprint = jwkThumbprint(jwk)
+  return thumbprint === undefined ? undefined : `${alg} ${thumbprint}`
 }
 
 /** The imported key, from the cache or imported now; `undefined` when the proof is for jose alone. */

@@ -10,7 +10,7 @@ import t from 'tap'
 import { EmbeddedJWK, errors, jwtVerify, type JWK } from 'jose'
 import { InvalidDpopProofError } from '../../lib/errors.js'
 import { decodeProof, verifyProofSignature } from '../../lib/dpop/proof.js'
-import { proofKey, proofKeyId } from '../../lib/dpop/proof-key.js'
+import { jwkThumbprint, proofKey, proofKeyId } from '../../lib/dpop/proof-key.js'
 import { b64, generatePair, rawToken, type Pair } from './kit.js'
 
 const ALGS = ['ES256', 'ES384', 'ES512', 'RS256', 'PS256', 'EdDSA'] as const
@@ -106,6 +106,13 @@ t.test('proof key ids: RFC 7638 thumbprints, and no id for keys with other membe
   t.equal(proofKeyId({ ...jwk, kty: 'oct' }, 'ES256'), undefined)
   t.equal(proofKeyId({ ...jwk, kty: '__proto__' }, 'ES256'), undefined)
   t.equal(await proofKey({ ...jwk, d: 'x' }, 'ES256'), undefined)
+  for (const pair of [generatePair('RS256'), generatePair('ES384'), generatePair('EdDSA')]) {
+    const key = pair.jwk as Record<string, unknown>
+    t.equal(jwkThumbprint(key), await calculateJwkThumbprint(key as JWK), `thumbprint of ${String(key.kty)}`)
+    t.equal(jwkThumbprint({ ...key, kid: 'k', use: 'sig' }), await calculateJwkThumbprint({ ...key, kid: 'k', use: 'sig' } as JWK), 'other members ignored, as jose does')
+  }
+  t.equal(jwkThumbprint({ ...jwk, x: 1 }), undefined, 'left to jose')
+  t.equal(jwkThumbprint({ kty: 'oct', k: 'x' }), undefined, 'left to jose')
   const key = await proofKey(jwk, 'ES256')
   t.equal(await proofKey({ ...jwk }, 'ES256'), key, 'imported once per distinct JWK')
 })
