@@ -12,7 +12,9 @@ export const EnvSchema = Type.Object({
   AUTH0_ISSUER_BASE_URL: Type.Optional(Type.String({ minLength: 1 })),
   AUTH0_AUDIENCE: Type.Optional(Type.String({ minLength: 1 })),
   AUTH0_DPOP_MODE: Type.Optional(Type.Union([Type.Literal('allowed'), Type.Literal('required'), Type.Literal('disabled')])),
-  AUTH0_PUBLIC_BASE_URL: Type.Optional(Type.String({ minLength: 1 }))
+  AUTH0_PUBLIC_BASE_URL: Type.Optional(Type.String({ minLength: 1 })),
+  AUTH0_CLIENT_ID: Type.Optional(Type.String({ minLength: 1 })),
+  AUTH0_CLIENT_SECRET: Type.Optional(Type.String({ minLength: 1 }))
 })
 
 export type Auth0Env = Static<typeof EnvSchema>
