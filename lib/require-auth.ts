@@ -4,6 +4,7 @@
  */
 import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
 import { AuthError } from './errors.js'
+import type { Diagnostics } from './diagnostics/index.js'
 import { sendAuthError } from './http/reply.js'
 import { routeRequirements } from './scopes.js'
 import type { RequireAuthOptions } from './types.js'
@@ -30,7 +31,7 @@ export function toAuthRequest (request: FastifyRequest): AuthRequest {
 
 export type RequireAuth = (spec?: string | string[] | RequireAuthOptions) => preHandlerAsyncHookHandler
 
-export function createRequireAuth (verifier: Verifier): RequireAuth {
+export function createRequireAuth (verifier: Verifier, diagnostics?: Diagnostics): RequireAuth {
   return function requireAuth (spec) {
     const route = routeRequirements(spec)
     return async function auth0RequireAuth (request: FastifyRequest, reply: FastifyReply) {
@@ -42,7 +43,7 @@ export function createRequireAuth (verifier: Verifier): RequireAuth {
         }
       } catch (err) {
         // authenticate() only throws AuthError; anything else is a bug we still answer safely.
-        return sendAuthError(request, reply, err as AuthError)
+        return await sendAuthError(request, reply, err as AuthError, diagnostics)
       }
     }
   }

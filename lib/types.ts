@@ -9,6 +9,10 @@
 import type { JSONWebKeySet } from 'jose'
 import type { CacheAdapter, ReplayStore } from './stores/types.js'
 import type { DpopMode } from './http/challenge.js'
+import type { ErrorResponse, OnAuthError } from './diagnostics/index.js'
+import type { ResourceMetadataOptions } from './metadata/resource-metadata.js'
+import type { OpenApiOptions } from './openapi/swagger.js'
+import type { ClientOptions } from './token-exchange/client.js'
 
 export type { DpopMode }
 
@@ -117,6 +121,16 @@ export interface Auth0PluginOptions {
   realm?: string
   /** Environment to read `AUTH0_*` variables from. Default `process.env`. */
   env?: Record<string, string | undefined>
+  /** RFC 9728 metadata at `/.well-known/oauth-protected-resource` and `resource_metadata=` in 401 challenges. Default off. */
+  resourceMetadata?: boolean | ResourceMetadataOptions
+  /** @fastify/swagger integration (on when @fastify/swagger is registered); `false` turns it off. */
+  openapi?: boolean | OpenApiOptions
+  /** Called for every failure a `requireAuth` hook answers (may be async; its errors are logged and swallowed). */
+  onAuthError?: OnAuthError
+  /** Custom reply body for failures; status and authentication headers stay the plugin's. */
+  errorResponse?: ErrorResponse
+  /** The API's own client credentials, for token exchange (`fastify.auth0.getTokenOnBehalfOf` …). */
+  client?: ClientOptions
 }
 
 export interface RequireAuthOptions {
