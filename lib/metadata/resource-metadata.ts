@@ -32,7 +32,7 @@ export interface ResourceMetadata {
   readonly path: string
   /** Records the scopes of a protected route (from the `onRoute` hook). */
   addRoute (requirements: readonly RouteRequirements[]): void
-  /** The document, built on first use (after every route is declared). */
+  /** The document; call it once every route is declared. */
   document (): Record<string, unknown>
 }
 
@@ -106,7 +106,6 @@ export function resolveResourceMetadata (option: boolean | ResourceMetadataOptio
   }
 
   const scopes = new Set<string>(configured)
-  let built: Record<string, unknown> | undefined
   return {
     url: url.href,
     path: url.pathname,
@@ -116,18 +115,17 @@ export function resolveResourceMetadata (option: boolean | ResourceMetadataOptio
       }
     },
     document () {
-      if (built !== undefined) return built
       const { mode, algorithms } = config.dpop
-      built = {
+      return {
         // §3.3: exactly the identifier the metadata URL was derived from.
         resource,
         authorization_servers: [...new Set(servers)],
         bearer_methods_supported: ['header'],
         scopes_supported: [...scopes].sort(),
         ...(mode !== 'disabled' ? { dpop_signing_alg_values_supported: [...algorithms] } : {}),
-        ...(mode === 'required' ? { dpop_bound_access_tokens_required: true } : {})
+        ...(mode === 'required' ? { dpop_bound_access_tokens_required: true } : {}),
+        ...optional
       }
-      return Object.assign(built, optional)
     }
   }
 }

@@ -128,6 +128,31 @@ t.test('the application keeps its own schema, security and responses', async (t)
   t.same(Object.keys(res.json()), ['detail'])
 })
 
+t.test('nothing to add: own security everywhere, or a document without paths', async (t) => {
+  const own = await build(t, {
+    swagger: {
+      openapi: {
+        openapi: '3.1.0',
+        info: { title: 'Test API', version: '1.0.0' },
+        components: { securitySchemes: { apiKey: { type: 'apiKey', name: 'x-api-key', in: 'header' } } }
+      }
+    },
+    routes (app) { app.get('/a', { schema: { security: [{ apiKey: [] }] }, preHandler: app.requireAuth() }, async () => ({})) }
+  })
+  const doc = own.swagger() as Doc
+  t.same(openApiProblems(doc), [])
+  t.same(Object.keys(doc.components.securitySchemes), ['apiKey'], 'no unused scheme is added')
+  t.ok(doc.paths['/a'].get.responses['401'])
+
+  const pathless = await build(t, {
+    swagger: { openapi: { openapi: '3.1.0', info: { title: 'Test API', version: '1.0.0' } }, transformObject: (documentObject) => ({ ...(documentObject as { openapiObject: object }).openapiObject, paths: undefined }) as never },
+    routes (app) { app.get('/a', { preHandler: app.requireAuth() }, async () => ({})) }
+  })
+  const empty = pathless.swagger() as Doc
+  t.equal(empty.paths, undefined)
+  t.same(empty.components, { schemas: {} })
+})
+
 t.test('DPoP disabled: Bearer only; custom scheme names, error schema and decorator', async (t) => {
   const errorSchema = { type: 'object', properties: { type: { type: 'string' }, title: { type: 'string' } } }
   const app = await build(t, {
