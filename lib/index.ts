@@ -21,8 +21,7 @@ export {
   UseDpopNonceError
 } from './errors.js'
 export type { ChallengeScheme } from './errors.js'
-export { TokenEndpointError } from './token-exchange/errors.js'
-export { AuthErrorBody }
+export { AuthErrorBody, TokenEndpointError }
 export type { AuthErrorBodyType } from './openapi/schemas.js'
 export type { ErrorResponse, OnAuthError } from './diagnostics/index.js'
 export type { ResourceMetadataOptions } from './metadata/resource-metadata.js'
