@@ -41,6 +41,7 @@ interface Marker {
 export const MARKER = 'x-fastify-auth0-api'
 const ERROR_SCHEMA_NAME = 'AuthErrorBody'
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace']
+const KEYS = new Set(['bearerScheme', 'dpopScheme', 'decorator', 'errorSchema'])
 /** Bounds the cross product when a route stacks several `match: 'any'` hooks. */
 const MAX_ALTERNATIVES = 32
 
@@ -81,6 +82,9 @@ export function resolveOpenApi (option: boolean | OpenApiOptions | undefined, co
   if (option === false) return undefined
   const spec: OpenApiOptions = option === undefined || option === true ? {} : option
   if (typeof spec !== 'object' || spec === null) fail('must be true, false or an options object')
+  for (const key of Object.keys(spec)) {
+    if (!KEYS.has(key)) fail(`unknown option "${key}" (known: ${[...KEYS].join(', ')})`)
+  }
   const bearer = schemeName(spec.bearerScheme, 'bearerScheme', 'bearerAuth')
   const dpop = schemeName(spec.dpopScheme, 'dpopScheme', 'dpopAuth')
   if (bearer === dpop) fail('bearerScheme and dpopScheme must differ')
