@@ -155,6 +155,9 @@ async function signingKey (key: NonNullable<ClientOptions['privateKey']>, alg: s
 export async function resolveClient (options: Auth0PluginOptions, env: Auth0Env, config: ResolvedConfig): Promise<ResolvedClient | undefined> {
   const option = options.client
   if (option !== undefined && (typeof option !== 'object' || option === null)) fail('client must be an options object')
+  // From the environment only as a pair: a lone AUTH0_CLIENT_SECRET (say, of a web login in the
+  // same process) neither configures the client nor stops the API.
+  if (option === undefined && (env.AUTH0_CLIENT_ID === undefined || env.AUTH0_CLIENT_SECRET === undefined)) return undefined
   const spec: ClientOptions = option ?? {}
   for (const key of Object.keys(spec)) {
     if (!KEYS.has(key)) fail(`client: unknown option "${key}" (known: ${[...KEYS].join(', ')})`)
@@ -162,10 +165,7 @@ export async function resolveClient (options: Auth0PluginOptions, env: Auth0Env,
   const clientId = spec.clientId ?? env.AUTH0_CLIENT_ID
   const explicitKey = spec.privateKey !== undefined
   const secret = spec.clientSecret ?? (explicitKey ? undefined : env.AUTH0_CLIENT_SECRET)
-  if (clientId === undefined) {
-    if (option === undefined && secret === undefined) return undefined
-    fail('client.clientId (or AUTH0_CLIENT_ID) is required to call the token endpoint')
-  }
+  if (clientId === undefined) fail('client.clientId (or AUTH0_CLIENT_ID) is required to call the token endpoint')
   if (typeof clientId !== 'string' || clientId === '') fail('client.clientId must be a non-empty string')
   if (secret !== undefined && explicitKey) fail('set either client.clientSecret or client.privateKey, not both')
   if (secret === undefined && !explicitKey) fail('the client needs a clientSecret (or AUTH0_CLIENT_SECRET) or a privateKey to authenticate')

@@ -318,6 +318,11 @@ t.test('arguments are checked before any request', async (t) => {
 })
 
 t.test('without client credentials the methods say what to configure', async (t) => {
+  // Half a pair in the environment (e.g. a web login's secret) configures nothing and stops nothing.
+  for (const env of [{}, { AUTH0_CLIENT_SECRET: 'web-login-secret' }, { AUTH0_CLIENT_ID: 'web-login-client' }]) {
+    const api = await app(t, { env })
+    await t.rejects(api.auth0.getTokenOnBehalfOf(USER_TOKEN, { audience: 'a' }), /needs the API's client credentials/)
+  }
   const api = await app(t, {})
   for (const fn of [
     () => api.auth0.getTokenOnBehalfOf(USER_TOKEN, { audience: 'a' }),
@@ -345,6 +350,9 @@ t.test('which issuer the token endpoint is discovered from', async (t) => {
   t.match(await fromEnv.auth0.getTokenOnBehalfOf(USER_TOKEN, audience), { accessToken: /^obo-/ }, 'AUTH0_ISSUER_BASE_URL with AUTH0_CLIENT_ID / AUTH0_CLIENT_SECRET')
   t.equal(server.requests.at(-1)?.params.client_id, server.clientId)
 
+  const idHereSecretInEnv = await app(t, { issuerBaseURL: server.issuer, env: { AUTH0_CLIENT_SECRET: server.clientSecret }, client: { clientId: server.clientId } })
+  t.match(await idHereSecretInEnv.auth0.getTokenOnBehalfOf(USER_TOKEN, audience), { accessToken: /^obo-/ }, 'client.clientId with AUTH0_CLIENT_SECRET')
+
   // A bare domain: https://{domain}/ (not reachable here, so the explicit token endpoint is used).
   const fromDomain = await app(t, { issuerBaseURL: undefined, domain: 'tenant.example.com', client: { ...credentials, tokenEndpoint: server.tokenEndpoint } })
   t.match(await fromDomain.auth0.getTokenOnBehalfOf(USER_TOKEN, audience), { accessToken: /^obo-/ }, 'domain')
@@ -364,7 +372,6 @@ t.test('start-up refuses a bad client configuration, naming the option', async (
     ['not an object', { client: 'id:secret' as never }, /client must be an options object/],
     ['unknown option', { client: { clientId: 'c', clientSecret: 's', secret: 'x' } as never }, /client: unknown option "secret"/],
     ['no client id', { client: { clientSecret: 's' } }, /client.clientId \(or AUTH0_CLIENT_ID\) is required/],
-    ['secret in env, no id', { env: { AUTH0_CLIENT_SECRET: 's' } }, /client.clientId \(or AUTH0_CLIENT_ID\) is required/],
     ['empty client id', { client: { clientId: '', clientSecret: 's' } }, /client.clientId must be a non-empty string/],
     ['neither secret nor key', { client: { clientId: 'c' } }, /needs a clientSecret \(or AUTH0_CLIENT_SECRET\) or a privateKey/],
     ['both', { client: { clientId: 'c', clientSecret: 's', privateKey: rsa.privateKey } }, /set either client.clientSecret or client.privateKey/],
