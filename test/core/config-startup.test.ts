@@ -114,5 +114,6 @@ for (const [name, options, message] of cases) {
 t.test('AUTH0_DPOP_MODE invalid: the @fastify/env error names the variable', async (t) => {
   const err = await startupError({ ...base, env: { AUTH0_DPOP_MODE: 'sometimes' } })
   t.match(err.message, /^fastify-auth0-api: invalid environment: .*AUTH0_DPOP_MODE/)
+  t.match(err.message, /allowed, required, disabled/, 'the message lists the allowed values')
   t.ok(err.cause instanceof Error, 'the @fastify/env error is the cause')
 })
