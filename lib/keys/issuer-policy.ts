@@ -15,10 +15,11 @@ export class IssuerPolicy {
     this.#config = config
     for (const entry of config.issuers) {
       this.#static.set(entry.issuer, entry)
-      // A URL configured without its trailing slash may be discovered with one (or the reverse);
-      // discovery pins the exact form and jose then compares `iss` with it exactly.
+      // A URL configured without its trailing slash (or with a path) may be discovered with the other
+      // spelling; discovery pins the exact form and jose then compares `iss` with it exactly. A bare
+      // origin written with its slash (every `domain`) is exact: the other spelling costs no fetch.
       const other = entry.issuer.endsWith('/') ? entry.issuer.slice(0, -1) : `${entry.issuer}/`
-      if (!this.#static.has(other) && new URL(entry.issuer).pathname !== '/') this.#static.set(other, entry)
+      if (!this.#static.has(other) && (!entry.issuer.endsWith('/') || new URL(entry.issuer).pathname !== '/')) this.#static.set(other, entry)
     }
   }
 

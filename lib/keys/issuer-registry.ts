@@ -16,10 +16,6 @@ export class IssuerRegistry {
     this.#events = events
   }
 
-  get size (): number {
-    return this.#entries.size
-  }
-
   keysFor (entry: ResolvedIssuer): IssuerKeys {
     const id = `${entry.issuer}\n${entry.jwksUri ?? ''}`
     let keys = this.#entries.get(id)
