@@ -32,6 +32,7 @@ export type {
   DpopMode,
   DpopOptions,
   IssuerEntry,
+  KeySetEvent,
   RequireAuthOptions,
   VerifyRequest,
   VerifyResult
