@@ -72,9 +72,9 @@ interface Discovered {
 /** A `Cache-Control: max-age` shorter than this is raised to it: a JWKS is not worth refetching every few seconds. */
 export const MIN_FRESH_SECONDS = 30
 
+/** At least one key; jose's `createLocalJWKSet` checks the rest of the shape. */
 function isKeySetBody (body: unknown): body is JSONWebKeySet {
-  return typeof body === 'object' && body !== null && Array.isArray((body as JSONWebKeySet).keys) &&
-    (body as JSONWebKeySet).keys.length > 0 && (body as JSONWebKeySet).keys.every((k) => typeof k === 'object' && k !== null)
+  return typeof body === 'object' && body !== null && Array.isArray((body as JSONWebKeySet).keys) && (body as JSONWebKeySet).keys.length > 0
 }
 
 export class IssuerKeys {

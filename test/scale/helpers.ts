@@ -77,7 +77,8 @@ export async function get (app: FastifyInstance, token: string, url = '/private'
 export class CountingAdapter implements CacheAdapter {
   readonly inner: CacheAdapter
   calls = { get: 0, set: 0, delete: 0 }
-  readonly keys: string[] = []
+  /** Every `set`, in order: key and TTL. */
+  readonly sets: Array<{ key: string, ttlSeconds: number }> = []
 
   constructor (inner: CacheAdapter) {
     this.inner = inner
@@ -90,7 +91,7 @@ export class CountingAdapter implements CacheAdapter {
 
   async set (key: string, value: unknown, ttlSeconds: number): Promise<void> {
     this.calls.set++
-    this.keys.push(key)
+    this.sets.push({ key, ttlSeconds })
     await this.inner.set(key, value, ttlSeconds)
   }
 
