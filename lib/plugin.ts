@@ -51,7 +51,7 @@ function keyEvents (fastify: FastifyInstance, hook: ((event: KeySetEvent) => voi
       emit({ type: 'fetched', issuer, url, document })
     },
     fetchFailed: ({ issuer, url, document, error }) => {
-      log.warn({ issuer, url, err: error }, `fastify-auth0-api: ${document} fetch failed`)
+      log.warn({ issuer, url, document, err: error }, 'fastify-auth0-api: key fetch failed')
       emit({ type: 'fetch_failed', issuer, url, document, error })
     },
     stale: ({ issuer, expiredSeconds }) => {

@@ -127,6 +127,7 @@ export function resolveIssuerEntry (entry: string | IssuerEntry, name: string, a
     ? issuerFromUrl(spec.issuer, name)
     : issuerFromDomain(spec.issuer, name))
   const resolved: ResolvedIssuer = { issuer, algorithms: algorithmList(spec.algorithms, `${name}.algorithms`, algorithms) }
+  if (spec.jwksUri !== undefined && typeof spec.jwksUri !== 'string') fail(`${name}.jwksUri must be an https URL`)
   if (spec.jwksUri !== undefined) resolved.jwksUri = wrap(() => issuerFromUrl(spec.jwksUri as string, `${name}.jwksUri`))
   return resolved
 }

@@ -1,6 +1,7 @@
 /**
- * Discovery and JWKS documents through the pluggable `CacheAdapter` (in process by default, Redis
- * for several instances), so an instance that finds a document another one fetched needs no fetch.
+ * Discovery and JWKS documents through the pluggable `CacheAdapter` (e.g. Redis for several
+ * instances), so an instance that finds a document another one fetched needs no fetch. Without an
+ * adapter the per-issuer state in `IssuerKeys` is the only cache.
  *
  * The cache is an optimisation, never a dependency: an adapter that fails, hangs or returns junk
  * is a miss (reported through `onError`), and requests carry on with the network and the
@@ -44,11 +45,12 @@ async function bounded<T> (run: () => Promise<T>, timeoutMs: number, what: strin
 }
 
 export class DocumentCache {
-  readonly #adapter: CacheAdapter
+  readonly #adapter: CacheAdapter | undefined
   readonly #timeoutMs: number
   readonly #onError: (failure: CacheFailure) => void
 
-  constructor (adapter: CacheAdapter, timeoutMs: number, onError: (failure: CacheFailure) => void) {
+  /** Without an adapter, nothing is shared: every lookup misses and writes are dropped. */
+  constructor (adapter: CacheAdapter | undefined, timeoutMs: number, onError: (failure: CacheFailure) => void) {
     this.#adapter = adapter
     this.#timeoutMs = timeoutMs
     this.#onError = onError
@@ -56,9 +58,11 @@ export class DocumentCache {
 
   /** The cached document, or `undefined` (absent, malformed, or the adapter failed). Never rejects. */
   async get (key: string): Promise<CachedDocument | undefined> {
+    const adapter = this.#adapter
+    if (adapter === undefined) return undefined
     let value: unknown
     try {
-      value = await bounded(() => this.#adapter.get(key), this.#timeoutMs, 'get')
+      value = await bounded(() => adapter.get(key), this.#timeoutMs, 'get')
     } catch (err) {
       this.#onError({ operation: 'get', key, error: err as Error })
       return undefined
@@ -68,7 +72,9 @@ export class DocumentCache {
 
   /** Stores in the background: a slow or failing adapter never delays the request. */
   set (key: string, document: CachedDocument, ttlSeconds: number): void {
-    bounded(() => this.#adapter.set(key, document, ttlSeconds), this.#timeoutMs, 'set').catch((err: unknown) => {
+    const adapter = this.#adapter
+    if (adapter === undefined) return
+    bounded(() => adapter.set(key, document, ttlSeconds), this.#timeoutMs, 'set').catch((err: unknown) => {
       this.#onError({ operation: 'set', key, error: err as Error })
     })
   }

@@ -10,9 +10,10 @@
  * - documents come from the `CacheAdapter` when another instance (or an earlier `IssuerKeys`)
  *   fetched them recently, else from the issuer; fetched documents are written back;
  * - one fetch in flight per issuer (concurrent requests share it);
- * - documents fresh for `ttl` (or a shorter `Cache-Control: max-age`, floored at 30 s), minus a
+ * - documents fresh for `ttl` (or a shorter `Cache-Control: max-age`, at least 1 s), minus a
  *   per-instance jitter of up to 10 % so instances sharing a cache do not expire together;
- * - an unknown `kid` refetches at most once per `cooldown`; concurrent misses share the refetch;
+ * - an unknown `kid` refetches at most once per `cooldown` (counted from the last attempt of any
+ *   kind); concurrent misses share the refetch;
  * - a failed or invalid refetch never discards the keys we have; past expiry they keep verifying
  *   for `staleIfError` while refreshes are retried in the background, then requests fail closed (503);
  *   a cold instance may start from a stale document of the shared cache during an outage;
@@ -69,8 +70,8 @@ interface Discovered {
   jwksUri: string
 }
 
-/** A `Cache-Control: max-age` shorter than this is raised to it: a JWKS is not worth refetching every few seconds. */
-export const MIN_FRESH_SECONDS = 30
+/** `max-age=0` counts as this much: under load, a document that is never fresh would be refetched back to back. */
+export const MIN_FRESH_SECONDS = 1
 
 /** At least one key; jose's `createLocalJWKSet` checks the rest of the shape. */
 function isKeySetBody (body: unknown): body is JSONWebKeySet {
@@ -93,7 +94,7 @@ export class IssuerKeys {
   #expiresAt = 0
   #jwksUri: string | undefined
   #discoveryExpiresAt = -Infinity
-  #lastRefetch = -Infinity
+  #lastAttempt = -Infinity
   #failedAt = -Infinity
   #staleReported = -Infinity
   #inflight: Promise<void> | undefined
@@ -138,27 +139,16 @@ export class IssuerKeys {
   /** An unknown kid may be a rotation: refetch at most once per cooldown; concurrent misses share it. */
   async #afterMiss (header: JWSHeaderParameters, miss: Error): Promise<CryptoKey> {
     if (this.#inflight !== undefined) {
-      // A refresh already running may bring the key.
+      // A refresh already running may bring the key; if not, go on like any other miss.
       await this.#inflight.catch(() => {})
-      const key = await this.#trySelect(header)
-      if (key !== undefined) return key
+      try {
+        return await (this.#select as Selector)(header)
+      } catch {}
     }
-    if (this.#inflight === undefined) {
-      if (this.#now() - this.#lastRefetch < this.#options.cooldown * 1000) throw miss
-      this.#lastRefetch = this.#now()
-    }
+    if (this.#inflight === undefined && this.#now() - this.#lastAttempt < this.#options.cooldown * 1000) throw miss
     // Starts the refetch, or joins the one a concurrent miss has just started.
     await this.#refresh({ kid: header.kid })
     return await (this.#select as Selector)(header)
-  }
-
-  async #trySelect (header: JWSHeaderParameters): Promise<CryptoKey | undefined> {
-    try {
-      return await (this.#select as Selector)(header)
-    } catch (err) {
-      if (err instanceof joseErrors.JWKSNoMatchingKey) return undefined
-      throw err
-    }
   }
 
   #withinStale (): boolean {
@@ -183,6 +173,7 @@ export class IssuerKeys {
   }
 
   async #load (miss: { kid: string | undefined } | undefined): Promise<void> {
+    this.#lastAttempt = this.#now()
     let url = this.#discoveryUrl()
     let document: KeyDocument = 'discovery'
     let fallback: KeySet | undefined

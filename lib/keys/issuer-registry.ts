@@ -1,10 +1,9 @@
 /**
  * One `IssuerKeys` per allowed issuer, created on first use and shared by every route. Bounded:
  * with a dynamic `domains` resolver the set of issuers is open-ended, so the least recently used
- * issuer is dropped past `maxIssuers` (its documents may still be in the cache adapter).
+ * issuer is dropped past `maxIssuers` (its documents may still be in a shared cache adapter).
  */
 import type { ResolvedConfig, ResolvedIssuer } from '../config/options.js'
-import { MemoryCacheAdapter } from '../stores/memory-cache.js'
 import { LruCache } from '../stores/lru.js'
 import { DocumentCache } from './document-cache.js'
 import { IssuerKeys, type KeyEvents } from './issuer-keys.js'
@@ -19,14 +18,8 @@ export class IssuerRegistry {
     this.#config = config
     this.#events = events
     this.#entries = new LruCache({ maxEntries: config.cache.maxIssuers })
-    // Discovery + JWKS documents: two entries per issuer in the default in-process adapter.
-    const adapter = config.cache.adapter ?? new MemoryCacheAdapter({ maxEntries: 2 * config.cache.maxIssuers })
-    this.#cache = new DocumentCache(adapter, config.cache.adapterTimeout, (failure) => events.cacheFailed(failure))
-  }
-
-  /** Issuers whose keys are held (at most `cache.maxIssuers`). */
-  get size (): number {
-    return this.#entries.size
+    // Without an adapter, each `IssuerKeys` is its issuer's cache: at most maxIssuers of them.
+    this.#cache = new DocumentCache(config.cache.adapter, config.cache.adapterTimeout, (failure) => events.cacheFailed(failure))
   }
 
   keysFor (entry: ResolvedIssuer): IssuerKeys {

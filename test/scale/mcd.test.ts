@@ -180,4 +180,46 @@ t.test('maxIssuers bounds the issuers held: the least recently used is dropped, 
   t.equal((await get(app, await y.token())).statusCode, 200)
   t.equal(adapter.calls.get, 8, 'y was dropped (least recently used) and had to be rebuilt')
   t.same([y.requests.discovery, y.requests.jwks], [1, 1], 'from the documents in the adapter, without a fetch')
+
+  // Without an adapter the held issuers are the only cache: a dropped one is fetched again.
+  const bare = await appWith(t, { domains: issuers.map((i) => i.issuer), cache: { maxIssuers: 2 } })
+  for (const issuer of [x, y, x, z, x, y]) t.equal((await get(bare, await issuer.token())).statusCode, 200)
+  t.same([x.requests.jwks, y.requests.jwks, z.requests.jwks], [2, 3, 2], 'y fetched twice by this app')
+})
+
+t.test('path issuers: the other trailing-slash spelling is allowed only when discovery can pin it', async (t) => {
+  const pathIssuer = `${a.issuer}tenant-a`
+  const app = await appWith(t, {
+    domains: [pathIssuer, `${b.issuer}tenant-b/`, `${b.issuer}tenant-b`, { issuer: `${a.issuer}pinned`, jwksUri: a.jwksUri }]
+  })
+  const status = async (iss: string): Promise<number> => (await get(app, await a.token({ iss }))).statusCode
+  // Allowed issuers go on to discovery, which this test issuer does not serve under a path: 503.
+  t.equal(await status(pathIssuer), 503, 'as configured: allowed')
+  t.equal(await status(`${pathIssuer}/`), 503, 'with a trailing slash: allowed (discovery pins the form)')
+  t.equal(await status(`${b.issuer}tenant-b`), 503)
+  await noFetch(t, async () => {
+    t.equal(await status(`${a.issuer}pinned/`), 401, 'jwksUri entry: only the configured spelling')
+    t.equal(await status(`${pathIssuer}//`), 401)
+    t.equal((await get(app, await a.token({ iss: undefined }))).statusCode, 401, 'no iss at all')
+  })
+  t.equal(await status(`${a.issuer}pinned`), 200, 'the pinned issuer itself verifies with its JWKS')
+
+  const resolved = await appWith(t, { domains: () => [pathIssuer] })
+  t.equal((await get(resolved, await a.token({ iss: `${pathIssuer}/` }))).statusCode, 503, 'resolver entries get the same rule')
+})
+
+t.test('domains are checked at start-up', async (t) => {
+  const cases: Array<[unknown, RegExp]> = [
+    [[], /domains must be a non-empty array/],
+    ['tenant.example.com', /domains must be a non-empty array/],
+    [[''], /domains\[0\] must be a domain, an issuer URL or/],
+    [[null], /domains\[0\] must be a domain/],
+    [[a.issuer, { issuer: a.issuer, jwksUri: 42 }], /domains\[1\]\.jwksUri must be an https URL/],
+    [[{ issuer: a.issuer, algorithms: ['HS256'] }], /domains\[0\]\.algorithms must not contain HS256/],
+    [['https://tenant.example.com/?x'], /domains\[0\] must not contain credentials, a query or a fragment/],
+    [['http://tenant.example.com/'], /domains\[0\] must use https/]
+  ]
+  for (const [domains, message] of cases) {
+    await t.rejects(appWith(t, { domains: domains as string[] }), message, JSON.stringify(domains))
+  }
 })

@@ -37,9 +37,9 @@ t.test('within staleIfError known keys keep verifying; beyond it, 503 with Retry
   const token = await issuer.token()
   t.equal((await get(app, token)).statusCode, 200, 'expired, issuer down: cached keys still verify')
   await until(() => logs.find('serving cached keys past expiry').length === 1)
-  t.same(logs.find('fetch failed').map((l) => [l.msg, l.level]), [
-    ['fastify-auth0-api: discovery fetch failed', LEVEL.warn],
-    ['fastify-auth0-api: jwks fetch failed', LEVEL.warn]
+  t.same(logs.find('key fetch failed').map((l) => [l.msg, l.document, l.level]), [
+    ['fastify-auth0-api: key fetch failed', 'discovery', LEVEL.warn],
+    ['fastify-auth0-api: key fetch failed', 'jwks', LEVEL.warn]
   ], 'discovery fails, the known JWKS URL is tried anyway: both at warn')
   t.match(logs.find('serving cached keys past expiry')[0], { level: LEVEL.warn, issuer: issuer.issuer, expiredSeconds: Number })
   t.match(events.slice(2), [
@@ -73,8 +73,9 @@ t.test('within staleIfError known keys keep verifying; beyond it, 503 with Retry
 
 t.test('a new key arriving during an outage: 503 for the refetch, 401 within the cooldown', async (t) => {
   const issuer = await issuerFor(t)
-  const app = await appWith(t, { issuerBaseURL: issuer.issuerBaseURL })
+  const app = await appWith(t, { issuerBaseURL: issuer.issuerBaseURL, cache: { cooldown: 1 } })
   t.equal((await get(app, await issuer.token())).statusCode, 200)
+  await sleep(1050)
   issuer.outage({ jwks: 'reset' })
   const foreign = await issuer.foreignKey()
   const unknown = await issuer.token({}, { signingKey: foreign.privateKey, header: { kid: 'new' } })
@@ -95,7 +96,7 @@ t.test('discovery down, JWKS up: keys are refreshed from the known JWKS URL', as
   const rotated = await issuer.token()
   t.equal((await get(app, rotated)).statusCode, 200, 'the new key is fetched without discovery')
   t.equal(issuer.requests.jwks, before + 1)
-  t.equal(logs.find('discovery fetch failed').length, 1)
+  t.match(logs.find('key fetch failed'), [{ document: 'discovery', level: LEVEL.warn }])
   t.equal(logs.find('serving cached keys past expiry').length, 0, 'nothing served stale')
 })
 
@@ -144,4 +145,20 @@ t.test('a hook that throws or rejects never breaks verification; it is logged at
     await until(() => logs.find('onKeySetEvent failed').length === 2)
     t.ok(logs.find('onKeySetEvent failed').every((l) => l.level === LEVEL.error))
   }
+})
+
+t.test('unusable documents from a reachable issuer: 503, never an accept', async (t) => {
+  const issuer = await issuerFor(t)
+  const token = await issuer.token()
+  // A JWKS URL that answers JSON without keys.
+  const noKeys = await appWith(t, { domains: [{ issuer: issuer.issuer, jwksUri: issuer.discoveryUrl }] })
+  t.equal((await get(noKeys, token)).statusCode, 503, 'JSON without keys')
+  for (const jwksUri of ['not a url', 'ftp://127.0.0.1/jwks.json', 42]) {
+    issuer.setDiscovery({ jwks_uri: jwksUri })
+    const app = await appWith(t, { issuerBaseURL: issuer.issuerBaseURL })
+    const res = await get(app, token)
+    t.equal(res.statusCode, 503, `discovery with jwks_uri ${String(jwksUri)}`)
+    t.equal(res.error, 'temporarily_unavailable')
+  }
+  t.equal(issuer.requests.jwks, 0)
 })
