@@ -16,6 +16,7 @@ export {
   InvalidTokenError,
   IssuerUnavailableError,
   MissingCredentialsError,
+  ReplayStoreUnavailableError,
   UseDpopNonceError
 } from './errors.js'
 export type { ChallengeScheme } from './errors.js'

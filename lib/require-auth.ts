@@ -4,27 +4,23 @@
  */
 import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
 import { AuthError } from './errors.js'
+import { fastifyRequestUrl } from './dpop/htu.js'
+import { headerCount } from './http/header-count.js'
 import { sendAuthError } from './http/reply.js'
 import { routeRequirements } from './scopes.js'
 import type { RequireAuthOptions } from './types.js'
 import type { AuthRequest, Verifier } from './verifier.js'
 
-/** How many `name` header lines arrived; Node's `headers` object keeps only the first. */
-export function headerCount (rawHeaders: string[], name: string): number {
-  let count = 0
-  for (let i = 0; i < rawHeaders.length; i += 2) {
-    const field = rawHeaders[i] as string
-    if (field.length === name.length && field.toLowerCase() === name) count++
-  }
-  return count
-}
+export { headerCount }
 
 export function toAuthRequest (request: FastifyRequest): AuthRequest {
   return {
     method: request.method,
     url: request.url,
     headers: request.headers,
-    authorizationCount: request.headers.authorization === undefined ? 0 : headerCount(request.raw.rawHeaders, 'authorization')
+    authorizationCount: request.headers.authorization === undefined ? 0 : headerCount(request.raw.rawHeaders, 'authorization'),
+    dpopCount: request.headers.dpop === undefined ? 0 : headerCount(request.raw.rawHeaders, 'dpop'),
+    targetUrl: (publicBaseURL) => fastifyRequestUrl(request, publicBaseURL)
   }
 }
 
@@ -39,6 +35,7 @@ export function createRequireAuth (verifier: Verifier): RequireAuth {
         if (result !== undefined) {
           request.claims = result.claims
           request.auth = result.auth
+          if (result.dpopNonce !== undefined) reply.header('dpop-nonce', result.dpopNonce)
         }
       } catch (err) {
         // authenticate() only throws AuthError; anything else is a bug we still answer safely.

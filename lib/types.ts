@@ -152,7 +152,10 @@ export interface RequireAuthOptions {
 /** What `fastify.auth0.verify()` needs from a request. */
 export interface VerifyRequest {
   method: string
-  /** Absolute URL as the client sent it (needed for DPoP `htu`), or a path. */
+  /**
+   * Absolute URL as the client sent it (needed for DPoP `htu`), or a path (DPoP then needs the
+   * `publicBaseURL` option).
+   */
   url: string
   headers: Record<string, string | string[] | undefined>
 }
@@ -160,4 +163,6 @@ export interface VerifyRequest {
 export interface VerifyResult {
   claims: AccessTokenClaims
   auth: AuthInfo
+  /** A fresh server nonce to send as `DPoP-Nonce`: the client's one is about to expire. */
+  dpopNonce?: string
 }

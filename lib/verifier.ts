@@ -3,6 +3,9 @@
  *   1. Authorization header      2. scheme / DPoP mode rules      3. compact JWS structure
  *   4. issuer allowed, keys      5. signature (jose)              6. claims
  *   7. DPoP binding               8. route scopes
+ * DPoP is split across the order: with the DPoP scheme, step 2 also builds the request URL
+ * (Host / proxy headers) and runs every local proof check (lib/dpop/checks.ts `precheck`); step 7
+ * checks the binding, the proof signature and, last, the replay store (`complete`).
  * Every failure leaves as an `AuthError` whose headers are filled for the route's DPoP mode.
  */
 import { errors as joseErrors, type JWSHeaderParameters } from 'jose'
@@ -10,6 +13,7 @@ import type { ResolvedConfig } from './config/options.js'
 import { AuthError, InsufficientScopeError, InternalAuthError, InvalidRequestError, InvalidTokenError, MissingCredentialsError } from './errors.js'
 import { readCredentials } from './http/authorization.js'
 import type { Challenges, DpopMode } from './http/challenge.js'
+import { DpopChecks, type DpopOutcome, type PendingProof } from './dpop/checks.js'
 import { decodeCompactJws } from './jwt/compact.js'
 import { verifyClaims } from './jwt/claims.js'
 import type { IssuerRegistry } from './keys/issuer-registry.js'
@@ -21,6 +25,13 @@ import type { AccessTokenClaims, VerifyRequest, VerifyResult } from './types.js'
 export interface AuthRequest extends VerifyRequest {
   /** Authorization header lines received (Node keeps only the first in `headers`). */
   authorizationCount: number
+  /** DPoP header lines received; default: counted from `headers.dpop`. */
+  dpopCount?: number
+  /**
+   * The normalised URL the client targeted (DPoP `htu`); throws an `AuthError` for a bad Host or
+   * proxy header. Default: `url` taken as absolute, or as a path under `publicBaseURL`.
+   */
+  targetUrl?: (publicBaseURL: string | undefined) => string
 }
 
 export class Verifier {
@@ -28,12 +39,14 @@ export class Verifier {
   readonly #challenges: Challenges
   readonly #registry: IssuerRegistry
   readonly #policy: IssuerPolicy
+  readonly #dpop: DpopChecks
 
   constructor (config: ResolvedConfig, challenges: Challenges, registry: IssuerRegistry, policy: IssuerPolicy) {
     this.#config = config
     this.#challenges = challenges
     this.#registry = registry
     this.#policy = policy
+    this.#dpop = new DpopChecks(config)
   }
 
   /** Verifies a request for a route; `undefined` for an anonymous request on an optional route. */
@@ -66,9 +79,8 @@ export class Verifier {
     if (scheme === 'bearer' && request.headers.dpop !== undefined) {
       throw new InvalidRequestError('dpop_proof_with_bearer', 'DPoP proof sent with the Bearer scheme', { scheme })
     }
-    if (scheme === 'dpop') {
-      throw new InvalidRequestError('dpop_unsupported', 'DPoP authorization scheme not supported yet', { scheme })
-    }
+    // Request URL and the local proof checks, before the token costs a decode or a fetch.
+    const pending: PendingProof | undefined = scheme === 'dpop' ? this.#dpop.precheck(request, token) : undefined
 
     // 3. Token structure
     const { header, payload } = decodeCompactJws(token, scheme)
@@ -96,8 +108,12 @@ export class Verifier {
       clockTolerance: this.#config.clockTolerance
     }, scheme)
 
-    // 7. A token bound to a key is never a bearer token, whatever the mode.
-    if (claims.cnf?.jkt !== undefined) {
+    // 7. DPoP: binding, proof signature, replay. A token bound to a key is never a bearer token,
+    // whatever the mode ('disabled' included).
+    let dpop: DpopOutcome | undefined
+    if (pending !== undefined) {
+      dpop = await this.#dpop.complete(pending, claims)
+    } else if (claims.cnf?.jkt !== undefined) {
       throw new InvalidTokenError('bound_token_as_bearer', 'DPoP-bound token presented with the Bearer scheme', { scheme })
     }
 
@@ -105,6 +121,7 @@ export class Verifier {
     if (!satisfies(claims, route)) {
       throw new InsufficientScopeError(route.scopes, 'insufficient scope', scheme)
     }
-    return { claims, auth: { scheme, token } }
+    if (dpop === undefined) return { claims, auth: { scheme, token } }
+    return { claims, auth: { scheme, token, jkt: dpop.jkt }, ...(dpop.nonce !== undefined ? { dpopNonce: dpop.nonce } : {}) }
   }
 }

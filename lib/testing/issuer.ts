@@ -26,6 +26,8 @@ export interface TokenOptions {
   signingKey?: CryptoKey
   /** Lifetime in seconds from now. Default 3600. */
   expiresIn?: number
+  /** Binds the token to this DPoP key: `cnf: { jkt }` (unless `claims` sets `cnf` itself). */
+  dpopKey?: { jkt: string }
 }
 
 export interface SigningKey {
@@ -165,6 +167,7 @@ export async function createTestIssuer (options: TestIssuerOptions = {}): Promis
         sub: 'test-user',
         iat: now,
         exp: now + (tokenOptions.expiresIn ?? 3600),
+        ...(tokenOptions.dpopKey !== undefined ? { cnf: { jkt: tokenOptions.dpopKey.jkt } } : {}),
         ...claims
       }
       for (const [k, v] of Object.entries(payload)) if (v === undefined) delete payload[k]
