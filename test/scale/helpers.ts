@@ -4,6 +4,8 @@
  * verifier: issuers are real HTTP servers and adapters are real stores.
  */
 import { Writable } from 'node:stream'
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import Fastify, { type FastifyInstance } from 'fastify'
 import auth0Plugin, { type Auth0PluginOptions, type CacheAdapter } from '../../lib/index.js'
 
@@ -110,4 +112,19 @@ export async function until (condition: () => boolean, ms = 3000): Promise<void>
     if (Date.now() > deadline) throw new Error('condition not met in time')
     await sleep(10)
   }
+}
+
+export const MiB = 1024 * 1024
+
+let collect: (() => void) | undefined
+
+/** Heap in use after full collections, in bytes (enables `gc` on first use). */
+export function heapUsed (): number {
+  if (collect === undefined) {
+    setFlagsFromString('--expose-gc')
+    collect = runInNewContext('gc') as () => void
+  }
+  collect()
+  collect()
+  return process.memoryUsage().heapUsed
 }

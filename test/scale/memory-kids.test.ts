@@ -1,27 +1,11 @@
 /**
- * Memory stays bounded under floods: 10 000 distinct unknown `kid`s through the plugin cause at
- * most one JWKS refetch per cooldown and leave no per-kid state behind; 200 000 distinct DPoP
- * `jti`s keep the in-memory replay store under its cap.
+ * Memory stays bounded under an unknown-kid flood: 10 000 distinct `kid`s through the plugin cause
+ * at most one JWKS refetch per cooldown and leave no per-kid state behind.
  */
-import { setFlagsFromString } from 'node:v8'
-import { runInNewContext } from 'node:vm'
 import t from 'tap'
 import { MemoryCacheAdapter } from '../../lib/stores/memory-cache.js'
-import { DEFAULT_REPLAY_MAX_ENTRIES, MemoryReplayStore } from '../../lib/stores/memory-replay.js'
 import { createTestIssuer } from '../../lib/testing/index.js'
-import { appWith, CountingAdapter } from './helpers.js'
-
-setFlagsFromString('--expose-gc')
-const gc = runInNewContext('gc') as () => void
-
-/** Heap in use after a full collection, in bytes. */
-function heapUsed (): number {
-  gc()
-  gc()
-  return process.memoryUsage().heapUsed
-}
-
-const MiB = 1024 * 1024
+import { appWith, CountingAdapter, heapUsed, MiB } from './helpers.js'
 
 // Over real HTTP: Fastify's inject() itself retains about 9 KiB per request (fastify 5.12,
 // light-my-request 6.8, Node 20), which would drown what this test looks for.
@@ -51,17 +35,20 @@ t.test('10 000 distinct unknown kids: at most one refetch per cooldown, no per-k
       unexpected += statuses.filter((s) => s !== 401).length
     }
   }
+  // Kids of 2 000 characters: any per-kid state (a negative cache, a counter) keeps its kid, so
+  // 10 000 of them would retain about 20 MiB, far above the measuring noise (a few MiB).
+  const padding = 'k'.repeat(2000)
   let n = 0
-  await flood(5000, () => `warm-${n++}`) // JIT, connection pool
+  await flood(2000, () => `warm-${n++}-${padding}`) // JIT, connection pool
   // Control: as many requests with one unknown kid. Whatever the process, the pool and the test
   // runner retain meanwhile, they retain it here too.
   const heapStart = heapUsed()
-  await flood(10_000, () => 'always-the-same')
+  await flood(10_000, () => `always-the-same-${padding}`)
   const heapBefore = heapUsed()
   const jwksBefore = issuer.requests.jwks
   const getsBefore = adapter.calls.get
   const started = Date.now()
-  await flood(10_000, () => `flood-${n++}`)
+  await flood(10_000, () => `flood-${n++}-${padding}`)
   const seconds = (Date.now() - started) / 1000
   const heapAfter = heapUsed()
 
@@ -75,24 +62,8 @@ t.test('10 000 distinct unknown kids: at most one refetch per cooldown, no per-k
   const growth = heapAfter - heapBefore
   const kib = (bytes: number): string => `${bytes >= 0 ? '+' : ''}${(bytes / 1024).toFixed(0)} KiB`
   t.comment(`heap after gc: ${kib(control)} over 10 000 requests with one unknown kid, ${kib(growth)} over 10 000 distinct unknown kids (${(heapAfter / MiB).toFixed(1)} MiB in use)`)
-  // Per-kid state of even 100 bytes would add about 1 MiB more than the control. jose's
-  // createLocalJWKSet caches imported keys per JWK of the set, never per requested kid.
-  t.ok(growth - control < 1 * MiB, `distinct kids retain ${kib(growth - control)} more than one repeated kid (< 1 MiB)`)
+  // jose's createLocalJWKSet caches imported keys per JWK of the set, never per requested kid.
+  t.ok(growth - control < 4 * MiB, `distinct kids retain ${kib(growth - control)} more than one repeated kid (< 4 MiB; per-kid state would be about 20 MiB)`)
   t.equal(await status(await issuer.token()), 200, 'the real key still verifies')
 })
 
-t.test('200 000 distinct jtis: the in-memory replay store stays under its cap', async (t) => {
-  const store = new MemoryReplayStore()
-  const heapBefore = heapUsed()
-  let fresh = 0
-  for (let i = 0; i < 200_000; i++) if (await store.checkAndRemember(`jkt.${i.toString(36)}-${'x'.repeat(20)}`, 330)) fresh++
-  t.equal(fresh, 200_000, 'every distinct jti is a first use')
-  t.ok(store.size <= DEFAULT_REPLAY_MAX_ENTRIES, `size ${store.size} ≤ cap ${DEFAULT_REPLAY_MAX_ENTRIES}`)
-  const heapFull = heapUsed()
-  t.comment(`replay store at cap: +${((heapFull - heapBefore) / MiB).toFixed(1)} MiB for ${store.size} entries`)
-  for (let i = 200_000; i < 300_000; i++) await store.checkAndRemember(`jkt.${i.toString(36)}-${'x'.repeat(20)}`, 330)
-  const heapMore = heapUsed()
-  t.equal(store.size, DEFAULT_REPLAY_MAX_ENTRIES, 'still at the cap after 100 000 more')
-  t.ok(heapMore - heapFull < 4 * MiB, `no growth past the cap (${((heapMore - heapFull) / MiB).toFixed(1)} MiB)`)
-  t.equal(await store.checkAndRemember(`jkt.${(299_999).toString(36)}-${'x'.repeat(20)}`, 330), false, 'a recent proof is still a replay')
-})
