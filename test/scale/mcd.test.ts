@@ -7,7 +7,7 @@ import t, { type Test } from 'tap'
 import { createTestIssuer, type TestIssuer } from '../../lib/testing/index.js'
 import type { DomainsResolverContext } from '../../lib/index.js'
 import { MemoryCacheAdapter } from '../../lib/stores/memory-cache.js'
-import { appWith, CountingAdapter, get } from './helpers.js'
+import { appWith, captureLogs, CountingAdapter, get, LEVEL } from './helpers.js'
 
 const a = await createTestIssuer()
 const b = await createTestIssuer({ alg: 'ES256' })
@@ -121,13 +121,15 @@ t.test('resolver throwing, rejecting or returning junk: 500, logged, never an ac
     ['returns a URL with a query', () => [`${a.issuer}?x=1`, a.issuer]]
   ]
   for (const [name, resolver] of junk) {
-    const app = await appWith(t, { domains: resolver as () => string[] })
+    const logs = captureLogs()
+    const app = await appWith(t, { domains: resolver as () => string[] }, { logs })
     await noFetch(t, async () => {
       const res = await get(app, await a.token())
       t.equal(res.statusCode, 500, `${name}: 500`)
       t.equal(res.error, 'internal_server_error')
       t.notOk(res.headers['www-authenticate'], `${name}: no challenge`)
     })
+    t.match(logs.find('domains_resolver_failed'), [{ level: LEVEL.error, reason: 'domains_resolver_failed', err: { message: String } }], `${name}: logged at error with the cause`)
   }
 })
 
