@@ -40,11 +40,8 @@ export function issuerFromUrl (url: string, option: string): string {
   if (parsed.username !== '' || parsed.password !== '' || parsed.search !== '' || parsed.hash !== '' || url.includes('#') || url.includes('?')) {
     throw new Error(`${option} must not contain credentials, a query or a fragment`)
   }
-  // Scheme and host lower-cased by URL; the path is kept exactly as the issuer writes it.
-  return parsed.href
-}
-
-/** The issuer written with and without its trailing slash, for the pre-fetch allowlist check. */
-export function slashVariants (issuer: string): [string, string] {
-  return issuer.endsWith('/') ? [issuer, issuer.slice(0, -1)] : [issuer, `${issuer}/`]
+  // Scheme and host lower-cased by URL; the path is kept exactly as written. URL adds a slash to
+  // an empty path: drop it again when it was not written, since some issuers' identifiers have no
+  // trailing slash (discovery then pins the exact spelling).
+  return parsed.pathname === '/' && !url.trim().endsWith('/') ? parsed.href.slice(0, -1) : parsed.href
 }

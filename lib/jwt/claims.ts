@@ -2,6 +2,8 @@
  * Verifies signature and registered claims with jose, then the checks jose leaves to us
  * (`sub` type, `iat` not in the future, `cnf` shape), and maps every jose failure to a
  * typed 401 with a stable reason. Unknown errors are rethrown untouched (they become a 500).
+ * The algorithm allowlist is checked by the verifier before any key is fetched, with the same
+ * list given to jose here, so jose's own JOSEAlgNotAllowed cannot occur.
  */
 import { errors as joseErrors, jwtVerify, type CryptoKey } from 'jose'
 import { InvalidTokenError, type ChallengeScheme } from '../errors.js'
@@ -17,10 +19,9 @@ export interface ClaimRules {
 const CLAIM_REASONS: Record<string, [string, string]> = {
   iss: ['issuer_mismatch', 'unexpected "iss" claim value'],
   aud: ['audience_mismatch', 'unexpected "aud" claim value'],
-  nbf: ['token_not_yet_valid', 'token not yet valid ("nbf")'],
+  nbf: ['nbf_invalid', 'invalid "nbf" claim'],
   iat: ['iat_invalid', 'invalid "iat" claim'],
-  exp: ['exp_invalid', 'invalid "exp" claim'],
-  sub: ['sub_invalid', 'invalid "sub" claim']
+  exp: ['exp_invalid', 'invalid "exp" claim']
 }
 
 function mapJoseError (err: unknown, scheme: ChallengeScheme): unknown {
@@ -28,11 +29,12 @@ function mapJoseError (err: unknown, scheme: ChallengeScheme): unknown {
   if (err instanceof joseErrors.JWTExpired) return new InvalidTokenError('token_expired', 'token expired', options)
   if (err instanceof joseErrors.JWTClaimValidationFailed) {
     if (err.reason === 'missing') return new InvalidTokenError('claim_missing', `missing required "${err.claim}" claim`, options)
-    const [reason, description] = CLAIM_REASONS[err.claim] ?? ['claim_invalid', 'invalid claim']
+    if (err.claim === 'nbf' && err.reason === 'check_failed') return new InvalidTokenError('token_not_yet_valid', 'token not yet valid ("nbf")', options)
+    // Every claim jose checks with the options below has an entry (anything else is a 500).
+    const [reason, description] = CLAIM_REASONS[err.claim] as [string, string]
     return new InvalidTokenError(reason, description, options)
   }
   if (err instanceof joseErrors.JWSSignatureVerificationFailed) return new InvalidTokenError('signature_invalid', 'signature verification failed', options)
-  if (err instanceof joseErrors.JOSEAlgNotAllowed) return new InvalidTokenError('alg_not_allowed', 'token algorithm not allowed', options)
   if (err instanceof joseErrors.JOSENotSupported) return new InvalidTokenError('header_unsupported', 'token uses an unsupported header or algorithm', options)
   if (err instanceof joseErrors.JWSInvalid || err instanceof joseErrors.JWTInvalid) return new InvalidTokenError('malformed', 'access token is malformed', options)
   return err
@@ -60,6 +62,11 @@ export async function verifyClaims (token: string, key: CryptoKey, rules: ClaimR
   if ('cnf' in payload && (typeof payload.cnf !== 'object' || payload.cnf === null || Array.isArray(payload.cnf) ||
     ('jkt' in payload.cnf && (typeof (payload.cnf as { jkt: unknown }).jkt !== 'string' || (payload.cnf as { jkt: string }).jkt === '')))) {
     throw new InvalidTokenError('cnf_invalid', 'invalid "cnf" claim', { scheme })
+  }
+  // A token bound by a confirmation method we cannot check (mTLS `x5t#S256`, `jwk`, `jku` …) is
+  // sender-constrained all the same: accepting it as a bearer token would undo the binding.
+  if ('cnf' in payload && Object.keys(payload.cnf as object).some((member) => member !== 'jkt')) {
+    throw new InvalidTokenError('binding_unsupported', 'token bound by an unsupported confirmation method', { scheme })
   }
   return payload as AccessTokenClaims
 }

@@ -1,8 +1,9 @@
 /**
  * Splits a compact JWS and decodes its header and payload without trusting them, so the cheap
  * checks (algorithm allowlist, issuer allowlist) run before any network call or signature check.
- * The grammar is strict: unpadded base64url only. jose 6 accepts a signature with `==` appended;
- * this check refuses it, so a token has exactly one accepted spelling.
+ * The grammar is strict: unpadded, canonical base64url only. jose 6 accepts a signature with `==`
+ * appended, or with the unused bits of its last character set; this check refuses both, so a
+ * token has exactly one accepted spelling.
  */
 import { InvalidTokenError, type ChallengeScheme } from '../errors.js'
 
@@ -35,7 +36,9 @@ export function decodeCompactJws (token: string, scheme: ChallengeScheme): Decod
     throw new InvalidTokenError('not_a_jws', NOT_A_JWT, { scheme })
   }
   const [h, p, s] = parts as [string, string, string]
-  if (!SEGMENT.test(h) || !SEGMENT.test(p) || !SEGMENT.test(s) || s.length % 4 === 1) {
+  // The signature must be canonical base64url: unused low bits of its last character set to
+  // zero would otherwise give one signature many spellings (the signing input pins h and p).
+  if (!SEGMENT.test(h) || !SEGMENT.test(p) || !SEGMENT.test(s) || Buffer.from(s, 'base64url').toString('base64url') !== s) {
     throw new InvalidTokenError('malformed', 'access token is not a well-formed compact JWS', { scheme })
   }
   const header = decodeJson(h)

@@ -118,7 +118,8 @@ export async function createTestIssuer (options: TestIssuerOptions = {}): Promis
   }
 
   const server: Server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0]
+    // An incoming request always has a url (only client-side messages lack one).
+    const path = (req.url as string).split('?')[0]
     if (path === '/.well-known/openid-configuration') {
       requests.discovery++
       if (outages.discovery !== undefined) return misbehave(outages.discovery, req, res)

@@ -1,0 +1,149 @@
+/**
+ * SPEC §3 step 6: registered claims. `iss` exact (and checked against the allowlist before any
+ * fetch), `aud` any overlap, `exp`/`nbf`/`iat` with clockTolerance, `exp`/`iat`/`sub` required.
+ */
+import t from 'tap'
+import Fastify from 'fastify'
+import auth0Plugin from '../../lib/index.js'
+import { harness, AUDIENCE } from '../helpers/app.js'
+import { expectInvalidToken } from '../helpers/expect.js'
+
+const now = (): number => Math.floor(Date.now() / 1000)
+
+t.test('time claims', async (t) => {
+  const h = await harness(t)
+  const send = async (claims: Record<string, unknown>, expiresIn?: number): Promise<Awaited<ReturnType<typeof h.app.inject>>> =>
+    await h.app.inject({ url: '/private', headers: { authorization: `Bearer ${await h.issuer.token(claims, expiresIn === undefined ? {} : { expiresIn })}` } })
+
+  await t.test('expired beyond the tolerance', async (t) => expectInvalidToken(t, await send({}, -30), 'token expired'))
+  await t.test('expired within the 5 s tolerance is accepted', async (t) => t.equal((await send({}, -2)).statusCode, 200))
+  await t.test('missing exp', async (t) => expectInvalidToken(t, await send({ exp: undefined }), 'missing required "exp" claim'))
+  await t.test('exp not a number', async (t) => expectInvalidToken(t, await send({ exp: String(now() + 3600) }), 'invalid "exp" claim'))
+  await t.test('nbf in the future', async (t) => expectInvalidToken(t, await send({ nbf: now() + 60 }), 'token not yet valid ("nbf")'))
+  await t.test('nbf within the tolerance is accepted', async (t) => t.equal((await send({ nbf: now() + 2 })).statusCode, 200))
+  await t.test('nbf in the past is accepted', async (t) => t.equal((await send({ nbf: now() - 60 })).statusCode, 200))
+  await t.test('nbf not a number', async (t) => expectInvalidToken(t, await send({ nbf: 'soon' }), 'invalid "nbf" claim'))
+  await t.test('iat in the future', async (t) => expectInvalidToken(t, await send({ iat: now() + 60 }), 'token issued in the future ("iat")'))
+  await t.test('iat within the tolerance is accepted', async (t) => t.equal((await send({ iat: now() + 2 })).statusCode, 200))
+  await t.test('missing iat', async (t) => expectInvalidToken(t, await send({ iat: undefined }), 'missing required "iat" claim'))
+  await t.test('iat not a number', async (t) => expectInvalidToken(t, await send({ iat: 'yesterday' }), 'invalid "iat" claim'))
+})
+
+t.test('clockTolerance option widens and narrows the window', async (t) => {
+  const wide = await harness(t, { clockTolerance: 60 })
+  const res = await wide.app.inject({ url: '/private', headers: { authorization: `Bearer ${await wide.issuer.token({ nbf: now() + 30, iat: now() + 30 }, { expiresIn: -30 })}` } })
+  t.equal(res.statusCode, 200)
+  const strict = await harness(t, { clockTolerance: 0 })
+  const expired = await strict.app.inject({ url: '/private', headers: { authorization: `Bearer ${await strict.issuer.token({}, { expiresIn: -2 })}` } })
+  expectInvalidToken(t, expired, 'token expired')
+})
+
+t.test('sub', async (t) => {
+  const h = await harness(t)
+  for (const [name, claims, description] of [
+    ['missing', { sub: undefined }, 'missing required "sub" claim'],
+    ['empty', { sub: '' }, 'invalid "sub" claim'],
+    ['a number', { sub: 42 }, 'invalid "sub" claim'],
+    ['an object', { sub: { id: 'x' } }, 'invalid "sub" claim'],
+    ['null', { sub: null }, 'invalid "sub" claim']
+  ] as Array<[string, Record<string, unknown>, string]>) {
+    await t.test(name, async (t) => {
+      expectInvalidToken(t, await h.app.inject({ url: '/private', headers: await h.bearer(claims) }), description)
+    })
+  }
+})
+
+t.test('iss naming another issuer: 401 with no discovery or JWKS request at all', async (t) => {
+  const h = await harness(t)
+  for (const iss of ['https://evil.example.com/', 'https://attacker.example/', `${h.issuer.issuer}evil/`, h.issuer.issuer.toUpperCase(),
+    h.issuer.issuer.replace('127.0.0.1', 'localhost'), `${h.issuer.issuer} `, h.issuer.issuer.replace('http:', 'https:')]) {
+    expectInvalidToken(t, await h.app.inject({ url: '/private', headers: await h.bearer({ iss }) }), 'issuer not allowed')
+  }
+  t.strictSame(h.issuer.requests, { discovery: 0, jwks: 0 }, 'no network for a foreign issuer')
+  for (const iss of [undefined, '', 42, ['x']]) {
+    expectInvalidToken(t, await h.app.inject({ url: '/private', headers: await h.bearer({ iss }) }), 'access token has no "iss" claim')
+  }
+  t.strictSame(h.issuer.requests, { discovery: 0, jwks: 0 })
+})
+
+t.test('iss trailing-slash variants: the issuer has the slash, the token does not', async (t) => {
+  const h = await harness(t)
+  t.ok(h.issuer.issuer.endsWith('/'))
+  const withoutSlash = h.issuer.issuer.slice(0, -1)
+  expectInvalidToken(t, await h.app.inject({ url: '/private', headers: await h.bearer({ iss: withoutSlash }) }), 'issuer not allowed')
+  expectInvalidToken(t, await h.app.inject({ url: '/private', headers: await h.bearer({ iss: `${h.issuer.issuer}/` }) }), 'issuer not allowed')
+  t.strictSame(h.issuer.requests, { discovery: 0, jwks: 0 })
+})
+
+t.test('issuerBaseURL written without the trailing slash of a root-path issuer', async (t) => {
+  const h = await harness(t, {}, {})
+  const withoutSlash = h.issuer.issuer.slice(0, -1)
+  const app = Fastify()
+  await app.register(auth0Plugin, { issuerBaseURL: withoutSlash, audience: AUDIENCE, env: {} })
+  app.get('/private', { preHandler: app.requireAuth() }, async (request) => ({ sub: request.claims.sub }))
+  t.teardown(async () => await app.close())
+  // The issuer's discovery names it with the slash: tokens must carry exactly that.
+  t.equal((await app.inject({ url: '/private', headers: await h.bearer() })).statusCode, 200)
+  expectInvalidToken(t, await app.inject({ url: '/private', headers: await h.bearer({ iss: withoutSlash }) }), 'unexpected "iss" claim value')
+})
+
+t.test('an issuer whose identifier has no trailing slash (discovery says so) is usable', async (t) => {
+  const h = await harness(t)
+  const withoutSlash = h.issuer.issuer.slice(0, -1)
+  h.issuer.setDiscovery({ issuer: withoutSlash })
+  const app = Fastify()
+  await app.register(auth0Plugin, { issuerBaseURL: withoutSlash, audience: AUDIENCE, env: {} })
+  app.get('/private', { preHandler: app.requireAuth() }, async (request) => ({ sub: request.claims.sub }))
+  t.teardown(async () => await app.close())
+  t.equal((await app.inject({ url: '/private', headers: await h.bearer({ iss: withoutSlash }) })).statusCode, 200)
+  expectInvalidToken(t, await app.inject({ url: '/private', headers: await h.bearer() }), 'unexpected "iss" claim value')
+})
+
+t.test('a path-based issuer: both slash spellings pass the allowlist, only the exact one verifies', async (t) => {
+  const h = await harness(t)
+  const tenant = `${h.issuer.issuer}tenant`
+  const app = Fastify()
+  // jwksUri given: no discovery, the configured spelling is the exact one.
+  await app.register(auth0Plugin, { domains: [{ issuer: tenant, jwksUri: h.issuer.jwksUri }], audience: AUDIENCE, env: {} })
+  app.get('/private', { preHandler: app.requireAuth() }, async (request) => ({ sub: request.claims.sub }))
+  t.teardown(async () => await app.close())
+  t.equal((await app.inject({ url: '/private', headers: await h.bearer({ iss: tenant }) })).statusCode, 200)
+  expectInvalidToken(t, await app.inject({ url: '/private', headers: await h.bearer({ iss: `${tenant}/` }) }), 'unexpected "iss" claim value')
+  expectInvalidToken(t, await app.inject({ url: '/private', headers: await h.bearer({ iss: `${tenant}//` }) }), 'issuer not allowed')
+  expectInvalidToken(t, await app.inject({ url: '/private', headers: await h.bearer() }), 'issuer not allowed')
+  t.strictSame(h.issuer.requests, { discovery: 0, jwks: 1 }, 'no discovery with a fixed jwksUri')
+})
+
+t.test('aud', async (t) => {
+  const h = await harness(t)
+  await t.test('wrong audience', async (t) => expectInvalidToken(t, await h.app.inject({ url: '/private', headers: await h.bearer({ aud: 'https://other.example.com/' }) }), 'unexpected "aud" claim value'))
+  await t.test('audience without its trailing slash is another audience', async (t) => expectInvalidToken(t, await h.app.inject({ url: '/private', headers: await h.bearer({ aud: AUDIENCE.slice(0, -1) }) }), 'unexpected "aud" claim value'))
+  await t.test('missing', async (t) => expectInvalidToken(t, await h.app.inject({ url: '/private', headers: await h.bearer({ aud: undefined }) }), 'missing required "aud" claim'))
+  await t.test('array without overlap', async (t) => expectInvalidToken(t, await h.app.inject({ url: '/private', headers: await h.bearer({ aud: ['https://a.example/', 'https://b.example/'] }) }), 'unexpected "aud" claim value'))
+  await t.test('array with overlap is accepted', async (t) => t.equal((await h.app.inject({ url: '/private', headers: await h.bearer({ aud: ['https://a.example/', AUDIENCE, 'https://issuer.example/userinfo'] }) })).statusCode, 200))
+})
+
+t.test('audience option as a list: any overlap passes', async (t) => {
+  const h = await harness(t, { audience: ['https://first.example/', 'https://second.example/'] })
+  t.equal((await h.app.inject({ url: '/private', headers: await h.bearer({ aud: 'https://second.example/' }) })).statusCode, 200)
+  t.equal((await h.app.inject({ url: '/private', headers: await h.bearer({ aud: ['https://x.example/', 'https://first.example/'] }) })).statusCode, 200)
+  expectInvalidToken(t, await h.app.inject({ url: '/private', headers: await h.bearer({ aud: AUDIENCE }) }), 'unexpected "aud" claim value')
+})
+
+t.test('the verified claims reach the handler untouched', async (t) => {
+  const h = await harness(t)
+  const app = Fastify()
+  await app.register(auth0Plugin, { issuerBaseURL: h.issuer.issuerBaseURL, audience: AUDIENCE, env: {} })
+  app.get('/claims', { preHandler: app.requireAuth() }, async (request) => ({ claims: request.claims, auth: request.auth }))
+  app.get('/hook', { onRequest: app.requireAuth() }, async (request) => ({ sub: request.claims.sub }))
+  t.teardown(async () => await app.close())
+  const token = await h.issuer.token({ sub: 'auth0|123', scope: 'read:messages', 'https://example.com/roles': ['admin'] })
+  const res = await app.inject({ url: '/claims', headers: { authorization: `Bearer ${token}` } })
+  t.equal(res.statusCode, 200)
+  const body = res.json()
+  t.match(body.claims, { iss: h.issuer.issuer, sub: 'auth0|123', aud: AUDIENCE, scope: 'read:messages', 'https://example.com/roles': ['admin'] })
+  t.strictSame(body.auth, { scheme: 'bearer', token })
+  // The hook works as onRequest too.
+  t.strictSame((await app.inject({ url: '/hook', headers: { authorization: `Bearer ${token}` } })).json(), { sub: 'auth0|123' })
+  expectInvalidToken(t, await app.inject({ url: '/hook', headers: await h.bearer({ aud: 'x' }) }), 'unexpected "aud" claim value')
+})

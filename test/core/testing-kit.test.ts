@@ -1,0 +1,61 @@
+/**
+ * The testing kit (`fastify-auth0-api/testing`) the core tests stand on: it must behave like a
+ * real issuer and refuse production.
+ */
+import t from 'tap'
+import { createServer } from 'node:net'
+import type { AddressInfo } from 'node:net'
+import { decodeProtectedHeader, decodeJwt } from 'jose'
+import { createTestIssuer } from '../../lib/testing/index.js'
+
+t.test('refuses to start with NODE_ENV=production', async (t) => {
+  const saved = process.env.NODE_ENV
+  t.teardown(() => { if (saved === undefined) Reflect.deleteProperty(process.env, 'NODE_ENV'); else process.env.NODE_ENV = saved })
+  process.env.NODE_ENV = 'production'
+  await t.rejects(createTestIssuer(), new Error('fastify-auth0-api/testing refuses to run with NODE_ENV=production: it mints tokens for tests only'))
+})
+
+t.test('serves discovery and JWKS, 404 elsewhere, on the port asked for', async (t) => {
+  const probe = createServer()
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve))
+  const port = (probe.address() as AddressInfo).port
+  await new Promise((resolve) => probe.close(resolve))
+  const issuer = await createTestIssuer({ port })
+  t.teardown(async () => await issuer.close())
+  t.equal(issuer.issuerBaseURL, `http://127.0.0.1:${port}/`)
+  t.equal(issuer.issuer, issuer.issuerBaseURL)
+  const discovery = await (await fetch(issuer.discoveryUrl)).json() as Record<string, unknown>
+  t.match(discovery, { issuer: issuer.issuer, jwks_uri: issuer.jwksUri })
+  t.strictSame((await (await fetch(issuer.jwksUri)).json() as { keys: Array<{ kid: string }> }).keys.map((k: { kid: string }) => k.kid), [issuer.currentKey.kid])
+  const missing = await fetch(`${issuer.issuerBaseURL}nope?x=1`)
+  t.equal(missing.status, 404)
+  t.strictSame(issuer.requests, { discovery: 1, jwks: 1 })
+  const copy = issuer.jwks()
+  copy.keys[0]!.kid = 'changed'
+  t.equal(issuer.jwks().keys[0]?.kid, issuer.currentKey.kid, 'jwks() returns copies')
+})
+
+t.test('token(): defaults, header overrides, claim removal, foreign keys', async (t) => {
+  const issuer = await createTestIssuer()
+  t.teardown(async () => await issuer.close())
+  const token = await issuer.token()
+  t.match(decodeProtectedHeader(token), { alg: 'RS256', kid: issuer.currentKey.kid, typ: 'at+jwt' })
+  const claims = decodeJwt(token)
+  t.match(claims, { iss: issuer.issuer, aud: 'https://api.example.com/', sub: 'test-user' })
+  t.equal((claims.exp as number) - (claims.iat as number), 3600)
+  t.notOk('exp' in decodeJwt(await issuer.token({ exp: undefined })))
+  t.equal(decodeProtectedHeader(await issuer.token({}, { header: { typ: 'JWT' } })).typ, 'JWT')
+  const foreign = await issuer.foreignKey()
+  t.equal(foreign.alg, 'RS256')
+  t.not(foreign.kid, issuer.currentKey.kid)
+  t.notOk(issuer.jwks().keys.some((k) => k.kid === foreign.kid), 'a foreign key is not published')
+})
+
+t.test('close() releases hanging requests', async (t) => {
+  const issuer = await createTestIssuer()
+  issuer.outage({ jwks: 'hang' })
+  const pending = fetch(issuer.jwksUri).then(() => 'answered', () => 'failed')
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  await issuer.close()
+  t.equal(await pending, 'failed')
+})
