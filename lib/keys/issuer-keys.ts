@@ -73,9 +73,9 @@ interface Discovered {
 /** `max-age=0` counts as this much: under load, a document that is never fresh would be refetched back to back. */
 export const MIN_FRESH_SECONDS = 1
 
-/** At least one key; jose's `createLocalJWKSet` checks the rest of the shape. */
 function isKeySetBody (body: unknown): body is JSONWebKeySet {
-  return typeof body === 'object' && body !== null && Array.isArray((body as JSONWebKeySet).keys) && (body as JSONWebKeySet).keys.length > 0
+  return typeof body === 'object' && body !== null && Array.isArray((body as JSONWebKeySet).keys) &&
+    (body as JSONWebKeySet).keys.length > 0 && (body as JSONWebKeySet).keys.every((k) => typeof k === 'object' && k !== null)
 }
 
 export class IssuerKeys {
@@ -181,7 +181,7 @@ export class IssuerKeys {
       url = await this.#locateJwks()
       document = 'jwks'
       const key = `jwks:${url}`
-      const cached = this.#keySet(await this.#options.cache.get(key))
+      const cached = this.#cachedKeySet(await this.#options.cache.get(key), url)
       if (cached !== undefined) {
         const fresh = this.#now() < this.#expiry(cached.document)
         // After an unknown kid, a cached set helps only if it is newer than ours and has that kid
@@ -193,8 +193,7 @@ export class IssuerKeys {
         fallback = cached
       }
       const { body, maxAge } = await fetchJson(url, this.#options.timeout)
-      const fetched = this.#keySet({ body, fetchedAt: this.#now(), ttl: this.#freshFor(maxAge) })
-      if (fetched === undefined) throw new IssuerFetchError('bad_json', `no usable JSON Web Key Set at ${url}`)
+      const fetched = this.#keySet({ body, fetchedAt: this.#now(), ttl: this.#freshFor(maxAge) }, url)
       this.#options.cache.set(key, fetched.document, fetched.document.ttl + this.#options.staleIfError)
       this.#options.events.fetched({ issuer: this.issuer, url, document })
       this.#install(fetched)
@@ -267,11 +266,20 @@ export class IssuerKeys {
     return maxAge === undefined ? ttl : Math.min(ttl, Math.max(maxAge, MIN_FRESH_SECONDS))
   }
 
-  /** A usable key set from a document, or `undefined`. */
-  #keySet (document: CachedDocument | undefined): KeySet | undefined {
-    if (document === undefined || !isKeySetBody(document.body)) return undefined
+  /** A usable key set from a document; throws an `IssuerFetchError` saying what is wrong. */
+  #keySet (document: CachedDocument, url: string): KeySet {
+    if (!isKeySetBody(document.body)) throw new IssuerFetchError('bad_json', `no usable "keys" in the JWKS at ${url}`)
     try {
       return { document, select: createLocalJWKSet(document.body) }
+    } catch (err) {
+      throw new IssuerFetchError('bad_json', `invalid JWKS at ${url}`, { cause: err })
+    }
+  }
+
+  /** A cached document that is not a usable key set is a miss. */
+  #cachedKeySet (document: CachedDocument | undefined, url: string): KeySet | undefined {
+    try {
+      return document === undefined ? undefined : this.#keySet(document, url)
     } catch {
       return undefined
     }
