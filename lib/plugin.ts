@@ -9,10 +9,10 @@ import { resolveConfig } from './config/options.js'
 import { Challenges } from './http/challenge.js'
 import { IssuerPolicy } from './keys/issuer-policy.js'
 import { IssuerRegistry } from './keys/issuer-registry.js'
-import type { KeyEvents } from './keys/issuer-keys.js'
+import { keyEvents } from './keys/key-events.js'
 import { createRequireAuth, type RequireAuth } from './require-auth.js'
 import { routeRequirements } from './scopes.js'
-import type { AccessTokenClaims, Auth0PluginOptions, AuthInfo, KeySetEvent, RequireAuthOptions, VerifyRequest } from './types.js'
+import type { AccessTokenClaims, Auth0PluginOptions, AuthInfo, RequireAuthOptions, VerifyRequest } from './types.js'
 import { Verifier } from './verifier.js'
 
 /** `fastify.auth0`: verification outside a route (e.g. a WebSocket upgrade). */
@@ -34,37 +34,6 @@ declare module 'fastify' {
   }
 }
 
-function keyEvents (fastify: FastifyInstance, hook: ((event: KeySetEvent) => void) | undefined): KeyEvents {
-  const log = fastify.log
-  const emit = (event: KeySetEvent): void => {
-    if (hook === undefined) return
-    // An operator's hook must never break verification.
-    try {
-      Promise.resolve(hook(event)).catch((err: unknown) => log.error({ err }, 'fastify-auth0-api: onKeySetEvent failed'))
-    } catch (err) {
-      log.error({ err }, 'fastify-auth0-api: onKeySetEvent failed')
-    }
-  }
-  return {
-    fetched: ({ issuer, url, document }) => {
-      log.info({ issuer, url }, `fastify-auth0-api: fetched ${document}`)
-      emit({ type: 'fetched', issuer, url, document })
-    },
-    fetchFailed: ({ issuer, url, document, error }) => {
-      log.warn({ issuer, url, document, err: error }, 'fastify-auth0-api: key fetch failed')
-      emit({ type: 'fetch_failed', issuer, url, document, error })
-    },
-    stale: ({ issuer, expiredSeconds }) => {
-      log.warn({ issuer, expiredSeconds }, 'fastify-auth0-api: issuer unreachable, serving cached keys past expiry')
-      emit({ type: 'stale', issuer, expiredSeconds })
-    },
-    cacheFailed: ({ operation, key, error }) => {
-      log.warn({ operation, key, err: error }, 'fastify-auth0-api: cache adapter failed, using the network and in-process keys')
-      emit({ type: 'cache_failed', operation, key, error })
-    }
-  }
-}
-
 const plugin: FastifyPluginAsync<Auth0PluginOptions> = async (fastify, options) => {
   let env
   try {
@@ -74,7 +43,7 @@ const plugin: FastifyPluginAsync<Auth0PluginOptions> = async (fastify, options) 
   }
   const config = resolveConfig(options, env)
   const challenges = new Challenges({ realm: config.realm, dpopAlgorithms: config.dpop.algorithms })
-  const verifier = new Verifier(config, challenges, new IssuerRegistry(config, keyEvents(fastify, config.onKeySetEvent)), new IssuerPolicy(config))
+  const verifier = new Verifier(config, challenges, new IssuerRegistry(config, keyEvents(fastify.log, config.onKeySetEvent)), new IssuerPolicy(config))
 
   fastify.decorateRequest('claims', undefined as unknown as AccessTokenClaims)
   fastify.decorateRequest('auth', undefined)

@@ -67,7 +67,7 @@ export interface CacheOptions {
   cooldown?: number
   /** Seconds to wait after a failed fetch before trying the issuer again. Default 5. */
   failureBackoff?: number
-  /** Async store shared by several instances (e.g. `redisStore()` from `fastify-auth0-api/redis`). Default: in process. */
+  /** Async store shared by several instances (e.g. `redisStore()` from `fastify-auth0-api/redis`). Default: none, each process keeps its own. */
   adapter?: CacheAdapter
   /** Milliseconds an adapter call may take before it counts as a miss (a hung Redis cannot stall requests). Default 500. */
   adapterTimeout?: number
