@@ -50,6 +50,7 @@ export type {
   DpopMode,
   DpopOptions,
   IssuerEntry,
+  KeySetEvent,
   RequireAuthOptions,
   VerifyRequest,
   VerifyResult

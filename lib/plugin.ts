@@ -9,7 +9,7 @@ import { resolveConfig } from './config/options.js'
 import { Challenges } from './http/challenge.js'
 import { IssuerPolicy } from './keys/issuer-policy.js'
 import { IssuerRegistry } from './keys/issuer-registry.js'
-import type { KeyEvents } from './keys/issuer-keys.js'
+import { keyEvents } from './keys/key-events.js'
 import { resolveIntegrations } from './integrations.js'
 import { createRequireAuth, type RequireAuth } from './require-auth.js'
 import { routeRequirements } from './scopes.js'
@@ -36,15 +36,6 @@ declare module 'fastify' {
   }
 }
 
-function keyEvents (fastify: FastifyInstance): KeyEvents {
-  const log = fastify.log
-  return {
-    fetched: ({ issuer, url, document }) => log.debug({ issuer, url }, `fastify-auth0-api: fetched ${document}`),
-    fetchFailed: ({ issuer, url, error }) => log.warn({ issuer, url, err: error }, 'fastify-auth0-api: key fetch failed'),
-    stale: ({ issuer, expiredSeconds }) => log.warn({ issuer, expiredSeconds }, 'fastify-auth0-api: issuer unreachable, serving cached keys past expiry')
-  }
-}
-
 const plugin: FastifyPluginAsync<Auth0PluginOptions> = async (fastify, options) => {
   let env
   try {
@@ -55,7 +46,7 @@ const plugin: FastifyPluginAsync<Auth0PluginOptions> = async (fastify, options) 
   const config = resolveConfig(options, env)
   const integrations = await resolveIntegrations(options, env, config)
   const challenges = new Challenges({ realm: config.realm, dpopAlgorithms: config.dpop.algorithms, resourceMetadata: integrations.resourceMetadataUrl })
-  const verifier = new Verifier(config, challenges, new IssuerRegistry(config, keyEvents(fastify)), new IssuerPolicy(config))
+  const verifier = new Verifier(config, challenges, new IssuerRegistry(config, keyEvents(fastify.log, config.onKeySetEvent)), new IssuerPolicy(config))
 
   fastify.decorateRequest('claims', undefined as unknown as AccessTokenClaims)
   fastify.decorateRequest('auth', undefined)

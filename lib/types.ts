@@ -71,9 +71,24 @@ export interface CacheOptions {
   cooldown?: number
   /** Seconds to wait after a failed fetch before trying the issuer again. Default 5. */
   failureBackoff?: number
-  /** Async store shared by several instances (e.g. `redisStore()` from `fastify-auth0-api/redis`). */
+  /** Async store shared by several instances (e.g. `redisStore()` from `fastify-auth0-api/redis`). Default: none, each process keeps its own. */
   adapter?: CacheAdapter
+  /** Milliseconds an adapter call may take before it counts as a miss (a hung Redis cannot stall requests). Default 500. */
+  adapterTimeout?: number
 }
+
+/**
+ * What happened to an issuer's keys, for metrics and alerts. The plugin also logs each one:
+ * `fetched` at info, the others at warn.
+ */
+export type KeySetEvent =
+  | { type: 'fetched', issuer: string, url: string, document: 'discovery' | 'jwks' }
+  /** A fetch failed; known keys (if any) remain in use. */
+  | { type: 'fetch_failed', issuer: string, url: string, document: 'discovery' | 'jwks', error: Error }
+  /** Keys past their expiry verified tokens because the issuer is unreachable (once per failed attempt). */
+  | { type: 'stale', issuer: string, expiredSeconds: number }
+  /** The cache adapter failed or timed out; the network and the in-process state were used instead. */
+  | { type: 'cache_failed', operation: 'get' | 'set', key: string, error: Error }
 
 /** Context given to a `domains` resolver. `unverifiedIss` is attacker-controlled: only compare it. */
 export interface DomainsResolverContext {
@@ -115,6 +130,8 @@ export interface Auth0PluginOptions {
   staleIfError?: number
   /** Static key set: no discovery, no network. */
   jwks?: JSONWebKeySet
+  /** Called for every key fetch, fetch failure, stale use and cache failure (besides the log line). */
+  onKeySetEvent?: (event: KeySetEvent) => void
   /** Milliseconds for discovery and JWKS fetches. Default 5000. */
   timeout?: number
   /** `realm` of the challenges. Default `'api'`. */
