@@ -4,6 +4,8 @@
  */
 import { auth0Plugin } from './plugin.js'
 import * as errors from './errors.js'
+import { AuthErrorBody } from './openapi/schemas.js'
+import { TokenEndpointError } from './token-exchange/errors.js'
 
 export { auth0Plugin, auth0Plugin as fastifyAuth0Api }
 export default auth0Plugin
@@ -20,6 +22,21 @@ export {
   UseDpopNonceError
 } from './errors.js'
 export type { ChallengeScheme } from './errors.js'
+export { AuthErrorBody, TokenEndpointError }
+export type { AuthErrorBodyType } from './openapi/schemas.js'
+export type { ErrorResponse, OnAuthError } from './diagnostics/index.js'
+export type { ResourceMetadataOptions } from './metadata/resource-metadata.js'
+export type { OpenApiOptions } from './openapi/swagger.js'
+export type {
+  AccessTokenForConnectionOptions,
+  ClientOptions,
+  ConnectionTokenSet,
+  ExchangeProfileOptions,
+  ExchangeProfileTokenSet,
+  OnBehalfOfOptions,
+  TokenExchange,
+  TokenSet
+} from './token-exchange/client.js'
 export type { Auth0Api } from './plugin.js'
 export type { RequireAuth } from './require-auth.js'
 export type { CacheAdapter, ReplayStore } from './stores/types.js'
@@ -33,6 +50,7 @@ export type {
   DpopMode,
   DpopOptions,
   IssuerEntry,
+  KeySetEvent,
   RequireAuthOptions,
   TokenCacheOptions,
   VerifyRequest,
@@ -41,5 +59,5 @@ export type {
 
 // CommonJS callers (`require('fastify-auth0-api')`, Node ≥ 20.19) get the plugin itself, carrying
 // the named exports as properties, the way every @fastify plugin is shaped.
-const commonjs = Object.assign(auth0Plugin, { fastifyAuth0Api: auth0Plugin, auth0Plugin }, errors)
+const commonjs = Object.assign(auth0Plugin, { fastifyAuth0Api: auth0Plugin, auth0Plugin, TokenEndpointError, AuthErrorBody }, errors)
 export { commonjs as 'module.exports' }

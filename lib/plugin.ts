@@ -9,14 +9,16 @@ import { resolveConfig } from './config/options.js'
 import { Challenges } from './http/challenge.js'
 import { IssuerPolicy } from './keys/issuer-policy.js'
 import { IssuerRegistry } from './keys/issuer-registry.js'
-import type { KeyEvents } from './keys/issuer-keys.js'
+import { keyEvents } from './keys/key-events.js'
+import { resolveIntegrations } from './integrations.js'
 import { createRequireAuth, type RequireAuth } from './require-auth.js'
 import { routeRequirements } from './scopes.js'
+import type { TokenExchange } from './token-exchange/client.js'
 import type { AccessTokenClaims, Auth0PluginOptions, AuthInfo, RequireAuthOptions, VerifyRequest } from './types.js'
 import { Verifier } from './verifier.js'
 
-/** `fastify.auth0`: verification outside a route (e.g. a WebSocket upgrade). */
-export interface Auth0Api {
+/** `fastify.auth0`: verification outside a route (e.g. a WebSocket upgrade), and token exchange. */
+export interface Auth0Api extends TokenExchange {
   /** Resolves the verified claims, or throws an `AuthError` (with `headers` ready for a reply). */
   verify (request: VerifyRequest, requirements?: string | string[] | RequireAuthOptions): Promise<AccessTokenClaims>
 }
@@ -34,15 +36,6 @@ declare module 'fastify' {
   }
 }
 
-function keyEvents (fastify: FastifyInstance): KeyEvents {
-  const log = fastify.log
-  return {
-    fetched: ({ issuer, url, document }) => log.debug({ issuer, url }, `fastify-auth0-api: fetched ${document}`),
-    fetchFailed: ({ issuer, url, error }) => log.warn({ issuer, url, err: error }, 'fastify-auth0-api: key fetch failed'),
-    stale: ({ issuer, expiredSeconds }) => log.warn({ issuer, expiredSeconds }, 'fastify-auth0-api: issuer unreachable, serving cached keys past expiry')
-  }
-}
-
 const plugin: FastifyPluginAsync<Auth0PluginOptions> = async (fastify, options) => {
   let env
   try {
@@ -51,12 +44,13 @@ const plugin: FastifyPluginAsync<Auth0PluginOptions> = async (fastify, options) 
     throw new Error(`fastify-auth0-api: invalid environment: ${(err as Error).message}`, { cause: err })
   }
   const config = resolveConfig(options, env)
-  const challenges = new Challenges({ realm: config.realm, dpopAlgorithms: config.dpop.algorithms })
-  const verifier = new Verifier(config, challenges, new IssuerRegistry(config, keyEvents(fastify)), new IssuerPolicy(config))
+  const integrations = await resolveIntegrations(options, env, config)
+  const challenges = new Challenges({ realm: config.realm, dpopAlgorithms: config.dpop.algorithms, resourceMetadata: integrations.resourceMetadataUrl })
+  const verifier = new Verifier(config, challenges, new IssuerRegistry(config, keyEvents(fastify.log, config.onKeySetEvent)), new IssuerPolicy(config))
 
   fastify.decorateRequest('claims', undefined as unknown as AccessTokenClaims)
   fastify.decorateRequest('auth', undefined)
-  fastify.decorate('requireAuth', createRequireAuth(verifier))
+  fastify.decorate('requireAuth', integrations.tagged(createRequireAuth(verifier, integrations.diagnostics)))
   fastify.decorate('auth0', {
     async verify (request: VerifyRequest, requirements?: string | string[] | RequireAuthOptions) {
       const result = await verifier.authenticate({
@@ -66,8 +60,10 @@ const plugin: FastifyPluginAsync<Auth0PluginOptions> = async (fastify, options) 
         authorizationCount: Array.isArray(request.headers.authorization) ? request.headers.authorization.length : 1
       }, { ...routeRequirements(requirements), optional: false })
       return (result as NonNullable<typeof result>).claims
-    }
+    },
+    ...integrations.tokenExchange
   } satisfies Auth0Api)
+  integrations.install(fastify)
 }
 
 export const auth0Plugin = fp(plugin, { name: 'fastify-auth0-api', fastify: '5.x' })

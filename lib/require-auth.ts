@@ -4,6 +4,7 @@
  */
 import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
 import { AuthError } from './errors.js'
+import type { Diagnostics } from './diagnostics/index.js'
 import { fastifyRequestUrl } from './dpop/htu.js'
 import { headerCount } from './http/header-count.js'
 import { sendAuthError } from './http/reply.js'
@@ -26,7 +27,7 @@ export function toAuthRequest (request: FastifyRequest): AuthRequest {
 
 export type RequireAuth = (spec?: string | string[] | RequireAuthOptions) => preHandlerAsyncHookHandler
 
-export function createRequireAuth (verifier: Verifier): RequireAuth {
+export function createRequireAuth (verifier: Verifier, diagnostics?: Diagnostics): RequireAuth {
   return function requireAuth (spec) {
     const route = routeRequirements(spec)
     return async function auth0RequireAuth (request: FastifyRequest, reply: FastifyReply) {
@@ -39,7 +40,7 @@ export function createRequireAuth (verifier: Verifier): RequireAuth {
         }
       } catch (err) {
         // authenticate() only throws AuthError; anything else is a bug we still answer safely.
-        return sendAuthError(request, reply, err as AuthError)
+        return await sendAuthError(request, reply, err as AuthError, diagnostics)
       }
     }
   }

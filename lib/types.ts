@@ -9,6 +9,10 @@
 import type { JSONWebKeySet } from 'jose'
 import type { CacheAdapter, ReplayStore } from './stores/types.js'
 import type { DpopMode } from './http/challenge.js'
+import type { ErrorResponse, OnAuthError } from './diagnostics/index.js'
+import type { ResourceMetadataOptions } from './metadata/resource-metadata.js'
+import type { OpenApiOptions } from './openapi/swagger.js'
+import type { ClientOptions } from './token-exchange/client.js'
 
 export type { DpopMode }
 
@@ -75,9 +79,24 @@ export interface CacheOptions {
   cooldown?: number
   /** Seconds to wait after a failed fetch before trying the issuer again. Default 5. */
   failureBackoff?: number
-  /** Async store shared by several instances (e.g. `redisStore()` from `fastify-auth0-api/redis`). */
+  /** Async store shared by several instances (e.g. `redisStore()` from `fastify-auth0-api/redis`). Default: none, each process keeps its own. */
   adapter?: CacheAdapter
+  /** Milliseconds an adapter call may take before it counts as a miss (a hung Redis cannot stall requests). Default 500. */
+  adapterTimeout?: number
 }
+
+/**
+ * What happened to an issuer's keys, for metrics and alerts. The plugin also logs each one:
+ * `fetched` at info, the others at warn.
+ */
+export type KeySetEvent =
+  | { type: 'fetched', issuer: string, url: string, document: 'discovery' | 'jwks' }
+  /** A fetch failed; known keys (if any) remain in use. */
+  | { type: 'fetch_failed', issuer: string, url: string, document: 'discovery' | 'jwks', error: Error }
+  /** Keys past their expiry verified tokens because the issuer is unreachable (once per failed attempt). */
+  | { type: 'stale', issuer: string, expiredSeconds: number }
+  /** The cache adapter failed or timed out; the network and the in-process state were used instead. */
+  | { type: 'cache_failed', operation: 'get' | 'set', key: string, error: Error }
 
 /** Context given to a `domains` resolver. `unverifiedIss` is attacker-controlled: only compare it. */
 export interface DomainsResolverContext {
@@ -125,12 +144,24 @@ export interface Auth0PluginOptions {
    * in full. Default on (`true`): `{ max: 10000, ttl: 300 }`.
    */
   tokenCache?: boolean | TokenCacheOptions
+  /** Called for every key fetch, fetch failure, stale use and cache failure (besides the log line). */
+  onKeySetEvent?: (event: KeySetEvent) => void
   /** Milliseconds for discovery and JWKS fetches. Default 5000. */
   timeout?: number
   /** `realm` of the challenges. Default `'api'`. */
   realm?: string
   /** Environment to read `AUTH0_*` variables from. Default `process.env`. */
   env?: Record<string, string | undefined>
+  /** RFC 9728 metadata at `/.well-known/oauth-protected-resource` and `resource_metadata=` in 401 challenges. Default off. */
+  resourceMetadata?: boolean | ResourceMetadataOptions
+  /** @fastify/swagger integration (on when @fastify/swagger is registered); `false` turns it off. */
+  openapi?: boolean | OpenApiOptions
+  /** Called for every failure a `requireAuth` hook answers (may be async; its errors are logged and swallowed). */
+  onAuthError?: OnAuthError
+  /** Custom reply body for failures; status and authentication headers stay the plugin's. */
+  errorResponse?: ErrorResponse
+  /** The API's own client credentials, for token exchange (`fastify.auth0.getTokenOnBehalfOf` …). */
+  client?: ClientOptions
 }
 
 export interface RequireAuthOptions {

@@ -4,7 +4,7 @@
  * with a message naming the option or variable, so the process never runs half-configured.
  */
 import type { JSONWebKeySet } from 'jose'
-import type { Auth0PluginOptions, DpopMode, IssuerEntry, DomainsResolver } from '../types.js'
+import type { Auth0PluginOptions, DpopMode, IssuerEntry, DomainsResolver, KeySetEvent } from '../types.js'
 import type { CacheAdapter, ReplayStore } from '../stores/types.js'
 import type { Auth0Env } from './env.js'
 import { issuerFromDomain, issuerFromUrl } from './issuer-url.js'
@@ -32,9 +32,10 @@ export interface ResolvedConfig {
   realm: string
   jwks?: JSONWebKeySet
   staleIfError: number
-  cache: { ttl: number, maxIssuers: number, cooldown: number, failureBackoff: number, adapter?: CacheAdapter }
+  cache: { ttl: number, maxIssuers: number, cooldown: number, failureBackoff: number, adapterTimeout: number, adapter?: CacheAdapter }
   publicBaseURL?: string
   tokenCache: false | { max: number, ttl: number }
+  onKeySetEvent?: (event: KeySetEvent) => void
   dpop: {
     mode: DpopMode
     algorithms: readonly string[]
@@ -55,6 +56,20 @@ function seconds (value: unknown, name: string, def: number, min: number, max: n
     fail(`${name} must be a number of seconds from ${min} to ${max}`)
   }
   return value
+}
+
+function count (value: unknown, name: string, def: number, max: number, unit = ''): number {
+  if (value === undefined) return def
+  if (!Number.isInteger(value) || (value as number) < 1 || (value as number) > max) fail(`${name} must be an integer${unit} from 1 to ${max}`)
+  return value as number
+}
+
+function cacheAdapter (adapter: unknown): CacheAdapter {
+  const a = adapter as Partial<CacheAdapter> | null
+  if (typeof a !== 'object' || a === null || typeof a.get !== 'function' || typeof a.set !== 'function' || typeof a.delete !== 'function') {
+    fail('cache.adapter must be a CacheAdapter: an object with async get, set and delete (e.g. redisStore() from fastify-auth0-api/redis)')
+  }
+  return a as CacheAdapter
 }
 
 function algorithmList (value: unknown, name: string, def: readonly string[]): readonly string[] {
@@ -113,6 +128,7 @@ export function resolveIssuerEntry (entry: string | IssuerEntry, name: string, a
     ? issuerFromUrl(spec.issuer, name)
     : issuerFromDomain(spec.issuer, name))
   const resolved: ResolvedIssuer = { issuer, algorithms: algorithmList(spec.algorithms, `${name}.algorithms`, algorithms) }
+  if (spec.jwksUri !== undefined && typeof spec.jwksUri !== 'string') fail(`${name}.jwksUri must be an https URL`)
   if (spec.jwksUri !== undefined) resolved.jwksUri = wrap(() => issuerFromUrl(spec.jwksUri as string, `${name}.jwksUri`))
   return resolved
 }
@@ -191,9 +207,10 @@ export function resolveConfig (options: Auth0PluginOptions, env: Auth0Env): Reso
     tokenCache,
     cache: {
       ttl: seconds(options.cache?.ttl, 'cache.ttl', 600, 1, 86400),
-      maxIssuers: seconds(options.cache?.maxIssuers, 'cache.maxIssuers', 100, 1, 10000),
+      maxIssuers: count(options.cache?.maxIssuers, 'cache.maxIssuers', 100, 10000),
       cooldown: seconds(options.cache?.cooldown, 'cache.cooldown', 30, 0, 3600),
-      failureBackoff: seconds(options.cache?.failureBackoff, 'cache.failureBackoff', 5, 0, 3600)
+      failureBackoff: seconds(options.cache?.failureBackoff, 'cache.failureBackoff', 5, 0, 3600),
+      adapterTimeout: count(options.cache?.adapterTimeout, 'cache.adapterTimeout', 500, 10000, ' number of milliseconds')
     },
     dpop: {
       mode,
@@ -207,7 +224,11 @@ export function resolveConfig (options: Auth0PluginOptions, env: Auth0Env): Reso
   }
   if (domains.resolver !== undefined) config.domainsResolver = domains.resolver
   if (options.jwks !== undefined) config.jwks = options.jwks
-  if (options.cache?.adapter !== undefined) config.cache.adapter = options.cache.adapter
+  if (options.cache?.adapter !== undefined) config.cache.adapter = cacheAdapter(options.cache.adapter)
+  if (options.onKeySetEvent !== undefined) {
+    if (typeof options.onKeySetEvent !== 'function') fail('onKeySetEvent must be a function')
+    config.onKeySetEvent = options.onKeySetEvent
+  }
   if (options.dpop?.replayStore !== undefined) config.dpop.replayStore = options.dpop.replayStore
   if (publicBaseURL !== undefined) config.publicBaseURL = publicBaseURL
   return config

@@ -65,6 +65,11 @@ export function checkClaims (payload: Record<string, unknown>, rules: ClaimRules
     ('jkt' in payload.cnf && (typeof (payload.cnf as { jkt: unknown }).jkt !== 'string' || (payload.cnf as { jkt: string }).jkt === '')))) {
     throw new InvalidTokenError('cnf_invalid', 'invalid "cnf" claim', { scheme })
   }
+  // A token bound by a confirmation method we cannot check (mTLS `x5t#S256`, `jwk`, `jku` …) is
+  // sender-constrained all the same: accepting it as a bearer token would undo the binding.
+  if ('cnf' in payload && Object.keys(payload.cnf as object).some((member) => member !== 'jkt')) {
+    throw new InvalidTokenError('binding_unsupported', 'token bound by an unsupported confirmation method', { scheme })
+  }
   return payload as AccessTokenClaims
 }
 

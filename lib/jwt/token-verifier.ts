@@ -55,7 +55,8 @@ export class TokenVerifier {
   #reusable (cached: CachedToken, issuer: ResolvedIssuer): boolean {
     if (!issuer.algorithms.includes(cached.alg)) return false
     const keys = this.#registry.keysFor(issuer)
-    if (keys !== cached.keys || !keys.fresh) return false
+    // Same keys object, fresh, and still the exact issuer a full verification would require.
+    if (keys !== cached.keys || !keys.fresh || keys.issuer !== cached.claims.iss) return false
     // The time checks of a full verification: jose's `exp` and `nbf` on whole seconds, our `iat`.
     const { exp, nbf, iat } = cached.claims
     const now = Date.now() / 1000

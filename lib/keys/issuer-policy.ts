@@ -13,13 +13,10 @@ export class IssuerPolicy {
 
   constructor (config: ResolvedConfig) {
     this.#config = config
+    for (const entry of config.issuers) this.#static.set(entry.issuer, entry)
     for (const entry of config.issuers) {
-      this.#static.set(entry.issuer, entry)
-      // A URL configured without its trailing slash (or with a path) may be discovered with the other
-      // spelling; discovery pins the exact form and jose then compares `iss` with it exactly. A bare
-      // origin written with its slash (every `domain`) is exact: the other spelling costs no fetch.
-      const other = entry.issuer.endsWith('/') ? entry.issuer.slice(0, -1) : `${entry.issuer}/`
-      if (!this.#static.has(other) && (!entry.issuer.endsWith('/') || new URL(entry.issuer).pathname !== '/')) this.#static.set(other, entry)
+      const other = slashVariant(entry)
+      if (other !== undefined && !this.#static.has(other)) this.#static.set(other, entry)
     }
   }
 
@@ -48,8 +45,21 @@ export class IssuerPolicy {
     } catch (err) {
       throw new InternalAuthError('domains_resolver_failed', { cause: err })
     }
-    const entry = entries.find((e) => e.issuer === iss)
+    const entry = entries.find((e) => e.issuer === iss) ?? entries.find((e) => slashVariant(e) === iss)
     if (entry === undefined) throw new InvalidTokenError('issuer_not_allowed', 'issuer not allowed', { scheme })
     return entry
   }
+}
+
+/**
+ * The other spelling of an issuer URL (trailing slash or not) that may also be allowed: a URL
+ * configured without its trailing slash (or with a path) may be discovered with the other
+ * spelling; discovery pins the exact form and jose then compares `iss` with it exactly. A bare
+ * origin written with its slash (every `domain`) is exact, and so is an entry with a `jwksUri`
+ * (no discovery to pin another form): the other spelling costs no fetch.
+ */
+function slashVariant (entry: ResolvedIssuer): string | undefined {
+  const { issuer } = entry
+  if (entry.jwksUri !== undefined || (issuer.endsWith('/') && new URL(issuer).pathname === '/')) return undefined
+  return issuer.endsWith('/') ? issuer.slice(0, -1) : `${issuer}/`
 }

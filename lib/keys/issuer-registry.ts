@@ -1,35 +1,37 @@
 /**
  * One `IssuerKeys` per allowed issuer, created on first use and shared by every route. Bounded:
  * with a dynamic `domains` resolver the set of issuers is open-ended, so the least recently used
- * issuer is dropped past `maxIssuers`.
+ * issuer is dropped past `maxIssuers` (its documents may still be in a shared cache adapter).
  */
 import type { ResolvedConfig, ResolvedIssuer } from '../config/options.js'
+import { LruCache } from '../stores/lru.js'
+import { DocumentCache } from './document-cache.js'
 import { IssuerKeys, type KeyEvents } from './issuer-keys.js'
 
 export class IssuerRegistry {
   readonly #config: ResolvedConfig
   readonly #events: KeyEvents
-  readonly #entries = new Map<string, IssuerKeys>()
+  readonly #entries: LruCache<string, IssuerKeys>
+  readonly #cache: DocumentCache
 
   constructor (config: ResolvedConfig, events: KeyEvents) {
     this.#config = config
     this.#events = events
+    this.#entries = new LruCache({ maxEntries: config.cache.maxIssuers })
+    // Without an adapter, each `IssuerKeys` is its issuer's cache: at most maxIssuers of them.
+    this.#cache = new DocumentCache(config.cache.adapter, config.cache.adapterTimeout, (failure) => events.cacheFailed(failure))
   }
 
   keysFor (entry: ResolvedIssuer): IssuerKeys {
     const id = `${entry.issuer}\n${entry.jwksUri ?? ''}`
     let keys = this.#entries.get(id)
-    if (keys !== undefined) {
-      // Re-insert to mark as most recently used.
-      this.#entries.delete(id)
-      this.#entries.set(id, keys)
-      return keys
-    }
+    if (keys !== undefined) return keys
     const { cache, timeout, staleIfError, jwks } = this.#config
     keys = new IssuerKeys({
       issuer: entry.issuer,
       ...(entry.jwksUri !== undefined ? { jwksUri: entry.jwksUri } : {}),
       ...(jwks !== undefined ? { jwks } : {}),
+      cache: this.#cache,
       timeout,
       ttl: cache.ttl,
       cooldown: cache.cooldown,
@@ -37,10 +39,7 @@ export class IssuerRegistry {
       staleIfError,
       events: this.#events
     })
-    this.#entries.set(id, keys)
-    if (this.#entries.size > cache.maxIssuers) {
-      this.#entries.delete(this.#entries.keys().next().value as string)
-    }
+    this.#entries.set(id, keys, Infinity)
     return keys
   }
 }

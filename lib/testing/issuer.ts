@@ -61,6 +61,8 @@ export interface TestIssuer {
   foreignKey (alg?: string): Promise<SigningKey>
   /** Members merged into (or, when `undefined`, removed from) the discovery document. */
   setDiscovery (patch: Record<string, unknown>): void
+  /** `Cache-Control` sent with discovery and/or JWKS responses (`undefined`: none). */
+  setCacheControl (values: { discovery?: string, jwks?: string }): void
   /** Makes discovery and/or JWKS misbehave until `restore()`. */
   outage (endpoints: { discovery?: OutageMode, jwks?: OutageMode }): void
   restore (): void
@@ -93,6 +95,8 @@ export async function createTestIssuer (options: TestIssuerOptions = {}): Promis
   let published: JWK[] = [current.publicJwk]
   let discoveryPatch: Record<string, unknown> = {}
   let outages: { discovery?: OutageMode, jwks?: OutageMode } = {}
+  let cacheControl: { discovery?: string, jwks?: string } = {}
+  const cacheHeaders = (value: string | undefined): Record<string, string> => value === undefined ? {} : { 'cache-control': value }
   const requests = { discovery: 0, jwks: 0 }
   const hanging = new Set<ServerResponse>()
   let base = ''
@@ -127,12 +131,12 @@ export async function createTestIssuer (options: TestIssuerOptions = {}): Promis
         ...discoveryPatch
       }
       for (const [k, v] of Object.entries(doc)) if (v === undefined) delete doc[k]
-      return sendJson(res, 200, doc)
+      return sendJson(res, 200, doc, cacheHeaders(cacheControl.discovery))
     }
     if (path === '/.well-known/jwks.json') {
       requests.jwks++
       if (outages.jwks !== undefined) return misbehave(outages.jwks, req, res)
-      return sendJson(res, 200, { keys: published })
+      return sendJson(res, 200, { keys: published }, cacheHeaders(cacheControl.jwks))
     }
     sendJson(res, 404, { error: 'not found' })
   })
@@ -181,6 +185,7 @@ export async function createTestIssuer (options: TestIssuerOptions = {}): Promis
     },
     foreignKey: async (keyAlg = alg) => await makeKey(keyAlg),
     setDiscovery (patch) { discoveryPatch = { ...discoveryPatch, ...patch } },
+    setCacheControl (values) { cacheControl = { ...values } },
     outage (endpoints) { outages = { ...outages, ...endpoints } },
     restore () {
       outages = {}

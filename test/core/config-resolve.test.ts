@@ -18,7 +18,7 @@ t.test('defaults', async (t) => {
   t.equal(config.timeout, 5000)
   t.equal(config.realm, 'api')
   t.equal(config.staleIfError, 3600)
-  t.strictSame(config.cache, { ttl: 600, maxIssuers: 100, cooldown: 30, failureBackoff: 5 })
+  t.strictSame(config.cache, { ttl: 600, maxIssuers: 100, cooldown: 30, failureBackoff: 5, adapterTimeout: 500 })
   t.strictSame(config.dpop, { mode: 'allowed', algorithms: ['ES256'], iatOffset: 300, iatLeeway: 30, nonce: false })
   t.equal(config.publicBaseURL, undefined)
   t.equal(config.jwks, undefined)

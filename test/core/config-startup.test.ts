@@ -58,7 +58,7 @@ const cases: Array<[string, Auth0PluginOptions, string]> = [
   ['maxTokenLength Infinity', { ...base, maxTokenLength: Infinity }, 'maxTokenLength must be an integer from 256 to 65536'],
   ['staleIfError negative', { ...base, staleIfError: -1 }, 'staleIfError must be a number of seconds from 0 to 604800'],
   ['cache.ttl 0', { ...base, cache: { ttl: 0 } }, 'cache.ttl must be a number of seconds from 1 to 86400'],
-  ['cache.maxIssuers 0', { ...base, cache: { maxIssuers: 0 } }, 'cache.maxIssuers must be a number of seconds from 1 to 10000'],
+  ['cache.maxIssuers 0', { ...base, cache: { maxIssuers: 0 } }, 'cache.maxIssuers must be an integer from 1 to 10000'],
   ['cache.cooldown over an hour', { ...base, cache: { cooldown: 3601 } }, 'cache.cooldown must be a number of seconds from 0 to 3600'],
   ['cache.failureBackoff negative', { ...base, cache: { failureBackoff: -1 } }, 'cache.failureBackoff must be a number of seconds from 0 to 3600'],
   // realm
@@ -114,5 +114,6 @@ for (const [name, options, message] of cases) {
 t.test('AUTH0_DPOP_MODE invalid: the @fastify/env error names the variable', async (t) => {
   const err = await startupError({ ...base, env: { AUTH0_DPOP_MODE: 'sometimes' } })
   t.match(err.message, /^fastify-auth0-api: invalid environment: .*AUTH0_DPOP_MODE/)
+  t.match(err.message, /allowed, required, disabled/, 'the message lists the allowed values')
   t.ok(err.cause instanceof Error, 'the @fastify/env error is the cause')
 })

@@ -88,6 +88,16 @@ t.test('cnf must be an object whose jkt, when present, is a non-empty string', a
   }
 })
 
+t.test('a token bound by a confirmation method other than jkt (mTLS x5t#S256) is never a bearer token', async (t) => {
+  const { app, issuer } = await setup(t)
+  const description = 'token bound by an unsupported confirmation method'
+  for (const cnf of [{ 'x5t#S256': 'bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2' }, { jkt: JKT, 'x5t#S256': 'bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2' }, { kid: 'k1' }]) {
+    const res = await app.inject({ url: '/private', headers: { authorization: `Bearer ${await issuer.token({ cnf })}` } })
+    expectError(t, res, { status: 401, error: 'invalid_token', description, challenge: bearerChallenge('invalid_token', description) })
+  }
+  t.equal((await app.inject({ url: '/private', headers: { authorization: `Bearer ${await issuer.token({ cnf: {} })}` } })).statusCode, 200, 'an empty cnf binds nothing')
+})
+
 t.test('realm and dpop.algorithms shape the challenges; quoted-string values are escaped', async (t) => {
   const { app } = await setup(t, { realm: 'my "quoted" \\ realm', dpop: { algorithms: ['ES256', 'EdDSA'] } })
   expectError(t, await app.inject({ url: '/private' }),

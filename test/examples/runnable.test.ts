@@ -1,0 +1,106 @@
+/**
+ * Every example runs as a program: compiled with tsconfig.examples.json, started with `node`
+ * and configured by the environment only (as a user would), it listens and answers over HTTP.
+ */
+import { execFile, spawn } from 'node:child_process'
+import { request } from 'node:http'
+import { promisify } from 'node:util'
+import { createTestIssuer, type TestIssuer } from 'fastify-auth0-api/testing'
+import t from 'tap'
+
+const run = promisify(execFile)
+const root = new URL('../../', import.meta.url).pathname
+
+/** A GET over real HTTP, with a Host header of our choosing (fetch does not allow one). */
+async function get (url: string, headers: Record<string, string>): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const req = request(url, { headers }, (res) => { res.resume(); res.on('end', () => resolve(res.statusCode as number)) })
+    req.on('error', reject)
+    req.end()
+  })
+}
+
+interface Case {
+  name: string
+  env: (issuer: TestIssuer) => Record<string, string>
+  /** Requests and the statuses they must get. */
+  checks: (issuer: TestIssuer, base: string) => Promise<Array<[string, number, number]>>
+}
+
+const AUDIENCE = 'https://api.example.com/'
+const tenantEnv = (issuer: TestIssuer): Record<string, string> => ({ AUTH0_ISSUER_BASE_URL: issuer.issuerBaseURL, AUTH0_AUDIENCE: AUDIENCE })
+const bearer = async (issuer: TestIssuer, claims: Record<string, unknown> = {}): Promise<Record<string, string>> => ({ authorization: `Bearer ${await issuer.token(claims)}` })
+
+const cases: Case[] = [
+  {
+    name: 'basic',
+    env: tenantEnv,
+    checks: async (issuer, base) => [
+      ['GET /api/private with a token', await get(`${base}/api/private`, await bearer(issuer)), 200],
+      ['GET /api/private without', await get(`${base}/api/private`, {}), 401]
+    ]
+  },
+  {
+    name: 'scopes-and-permissions',
+    env: tenantEnv,
+    checks: async (issuer, base) => [
+      ['GET /api/messages with read:messages', await get(`${base}/api/messages`, await bearer(issuer, { scope: 'read:messages' })), 200],
+      ['GET /api/messages without it', await get(`${base}/api/messages`, await bearer(issuer)), 403]
+    ]
+  },
+  {
+    name: 'custom-claims-typing',
+    env: tenantEnv,
+    checks: async (issuer, base) => [['GET /api/me', await get(`${base}/api/me`, await bearer(issuer)), 200]]
+  },
+  {
+    name: 'behind-a-proxy',
+    env: tenantEnv,
+    checks: async (issuer, base) => [
+      ['GET /messages', await get(`${base}/messages`, { ...await bearer(issuer, { scope: 'read:messages' }), 'x-forwarded-proto': 'https', 'x-forwarded-host': 'example.com' }), 200],
+      ['GET the metadata', await get(`${base}/.well-known/oauth-protected-resource/api`, {}), 200]
+    ]
+  },
+  {
+    name: 'multiple-domains',
+    env: (issuer) => ({ AUTH0_AUDIENCE: AUDIENCE, TENANTS: JSON.stringify({ 'a.example.com': [issuer.issuerBaseURL] }) }),
+    checks: async (issuer, base) => [
+      ['GET /api/whoami on a.example.com', await get(`${base}/api/whoami`, { ...await bearer(issuer), host: 'a.example.com' }), 200],
+      ['GET /api/whoami on b.example.com', await get(`${base}/api/whoami`, { ...await bearer(issuer), host: 'b.example.com' }), 401]
+    ]
+  },
+  {
+    name: 'swagger',
+    env: tenantEnv,
+    checks: async (_issuer, base) => [['GET /documentation/json', await get(`${base}/documentation/json`, {}), 200]]
+  }
+]
+
+t.test('each example starts from the environment and answers over HTTP', async (t) => {
+  await run('npx', ['tsc', '-p', 'tsconfig.examples.json'], { cwd: root })
+  for (const example of cases) {
+    await t.test(example.name, async (t) => {
+      const issuer = await createTestIssuer()
+      t.teardown(async () => { await issuer.close() })
+      const child = spawn(process.execPath, [`.build/examples/${example.name}/index.js`], {
+        cwd: root,
+        // Only what the example needs: no AUTH0_* from the developer's shell.
+        env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', PORT: '0', ...example.env(issuer) },
+        stdio: ['ignore', 'pipe', 'pipe']
+      })
+      t.teardown(() => { child.kill('SIGKILL') })
+      let out = ''
+      const base = await new Promise<string>((resolve, reject) => {
+        child.stdout.on('data', (chunk: Buffer) => {
+          out += chunk.toString()
+          const match = /Listening on (http:\/\/\S+)/.exec(out)
+          if (match !== null) resolve(match[1] as string)
+        })
+        child.stderr.on('data', (chunk: Buffer) => { out += chunk.toString() })
+        child.once('exit', (code) => reject(new Error(`${example.name} exited with ${String(code)}: ${out}`)))
+      })
+      for (const [what, status, expected] of await example.checks(issuer, base)) t.equal(status, expected, what)
+      child.removeAllListeners('exit')
+    })
+  }
+})

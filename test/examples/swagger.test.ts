@@ -1,0 +1,39 @@
+/**
+ * examples/swagger: the served OpenAPI document validates as OpenAPI 3 (structural check, see
+ * test/helpers/openapi.ts) and documents the authentication of every protected route.
+ */
+import { createTestIssuer } from 'fastify-auth0-api/testing'
+import t from 'tap'
+import { parse as parseYaml } from 'yaml'
+import { buildSwagger } from '../../examples/swagger/index.js'
+import { openApiProblems } from '../helpers/openapi.js'
+
+t.test('the OpenAPI document of examples/swagger', async (t) => {
+  const issuer = await createTestIssuer()
+  const app = await buildSwagger({ issuerBaseURL: issuer.issuerBaseURL, audience: 'https://api.example.com/', env: {} })
+  t.teardown(async () => { await app.close(); await issuer.close() })
+
+  const res = await app.inject({ url: '/documentation/json' })
+  t.equal(res.statusCode, 200)
+  const doc = res.json()
+  t.same(openApiProblems(doc), [], 'valid OpenAPI 3 (structural check)')
+  t.equal(doc.openapi, '3.1.0')
+  t.same(Object.keys(doc.paths).sort(), ['/health', '/messages', '/messages/{id}'])
+  t.same(doc.paths['/messages'].get.security, [{ bearerAuth: ['read:messages'] }, { dpopAuth: ['read:messages'] }])
+  t.same(doc.paths['/messages'].post.security, [{ bearerAuth: ['read:messages', 'write:messages'] }, { dpopAuth: ['read:messages', 'write:messages'] }])
+  t.same(doc.paths['/messages/{id}'].get.security, [{ bearerAuth: ['read:messages'] }, { dpopAuth: ['read:messages'] }, { bearerAuth: ['admin'] }, { dpopAuth: ['admin'] }])
+  t.same(Object.keys(doc.paths['/messages'].post.responses), ['201', '401', '403'])
+  t.equal(doc.paths['/health'].get.security, undefined)
+  t.same(Object.keys(doc.components.securitySchemes), ['bearerAuth', 'dpopAuth'])
+  t.ok(doc.components.schemas.AuthErrorBody)
+
+  const yaml = await app.inject({ url: '/documentation/yaml' })
+  t.equal(yaml.headers['content-type'], 'application/yaml')
+  t.same(parseYaml(yaml.body), doc)
+
+  const refused = await app.inject({ method: 'POST', url: '/messages', payload: { text: 'x' }, headers: { authorization: `Bearer ${await issuer.token({ scope: 'read:messages' })}` } })
+  t.equal(refused.statusCode, 403)
+  const created = await app.inject({ method: 'POST', url: '/messages', payload: { text: 'x' }, headers: { authorization: `Bearer ${await issuer.token({ scope: 'read:messages write:messages' })}` } })
+  t.equal(created.statusCode, 201)
+  t.same(created.json(), { id: '2', text: 'created' })
+})
