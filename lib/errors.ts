@@ -90,8 +90,8 @@ export class InsufficientScopeError extends AuthError {
   }
 }
 
-/** 503: keys could not be obtained from the issuer and no usable cached keys remain. */
-export class IssuerUnavailableError extends AuthError {
+/** 503: a service the check depends on is unavailable; the reply carries `Retry-After`. */
+export abstract class TemporarilyUnavailableError extends AuthError {
   readonly statusCode = 503
   readonly error = 'temporarily_unavailable'
   /** Seconds after which a retry may succeed. */
@@ -102,20 +102,14 @@ export class IssuerUnavailableError extends AuthError {
   }
 }
 
+/** 503: keys could not be obtained from the issuer and no usable cached keys remain. */
+export class IssuerUnavailableError extends TemporarilyUnavailableError {}
+
 /**
  * 503: the DPoP replay store failed or did not answer. Requests fail closed (no proof is accepted
  * without knowing it is new), and as an outage of ours, not a fault of the client's proof.
  */
-export class ReplayStoreUnavailableError extends AuthError {
-  readonly statusCode = 503
-  readonly error = 'temporarily_unavailable'
-  /** Seconds after which a retry may succeed. */
-  readonly retryAfter: number
-  constructor (reason: string, description: string, retryAfter: number, options: { cause?: unknown } = {}) {
-    super(reason, description, options)
-    this.retryAfter = retryAfter
-  }
-}
+export class ReplayStoreUnavailableError extends TemporarilyUnavailableError {}
 
 /** 500: anything unexpected (misconfiguration, a failing resolver or store). Logged in full. */
 export class InternalAuthError extends AuthError {

@@ -19,9 +19,13 @@ export {
   IssuerUnavailableError,
   MissingCredentialsError,
   ReplayStoreUnavailableError,
+  TemporarilyUnavailableError,
   UseDpopNonceError
 } from './errors.js'
 export type { ChallengeScheme } from './errors.js'
+// The in-memory defaults, exported so an application can size them (e.g. a larger replay window).
+export { MemoryCacheAdapter } from './stores/memory-cache.js'
+export { MemoryReplayStore } from './stores/memory-replay.js'
 export { AuthErrorBody, TokenEndpointError }
 export type { AuthErrorBodyType } from './openapi/schemas.js'
 export type { ErrorResponse, OnAuthError } from './diagnostics/index.js'

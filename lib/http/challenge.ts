@@ -4,7 +4,7 @@
  * scheme at fault. Strings depend only on configuration and fixed descriptions, so they are memoised.
  */
 import type { AuthError, ChallengeScheme } from '../errors.js'
-import { InsufficientScopeError, IssuerUnavailableError, InternalAuthError, MissingCredentialsError, ReplayStoreUnavailableError, UseDpopNonceError } from '../errors.js'
+import { InsufficientScopeError, InternalAuthError, MissingCredentialsError, TemporarilyUnavailableError, UseDpopNonceError } from '../errors.js'
 
 export type DpopMode = 'allowed' | 'required' | 'disabled'
 
@@ -72,7 +72,7 @@ export class Challenges {
 
   /** Fills `err.headers` for a route in `mode`. */
   apply (err: AuthError, mode: DpopMode): AuthError {
-    if (err instanceof IssuerUnavailableError || err instanceof ReplayStoreUnavailableError) {
+    if (err instanceof TemporarilyUnavailableError) {
       err.headers = { 'retry-after': String(err.retryAfter) }
       return err
     }
