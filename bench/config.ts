@@ -61,6 +61,12 @@ export interface Config {
   unknownKids: number
   unknownKidConcurrency: number
   startTimeoutMs: number
+  /** Before each measurement, wait up to this long for other processes to leave the cores. */
+  quietWaitS: number
+  /** Re-measurements of a window in which other processes took > 25% of a core. */
+  retries: number
+  /** Run load scenarios' servers under `node --cpu-prof` and summarise where the time went. */
+  cpuProf: boolean
   quick: boolean
 }
 
@@ -90,12 +96,15 @@ export function readConfig (): Config {
     connections: Math.max(1, Math.round(num('BENCH_CONNECTIONS', 10))),
     systems: list('BENCH_SYSTEMS', SYSTEMS.map((s) => s.name)),
     scenarios: list('BENCH_SCENARIOS', SCENARIOS.map((s) => s.id)) as ScenarioId[],
-    poolSize: Math.max(1, Math.round(num('BENCH_POOL', 20_000))),
+    poolSize: Math.max(1, Math.round(num('BENCH_POOL', quick ? 10_000 : 20_000))),
     dpopPoolSize: Math.round(num('BENCH_DPOP_POOL', 0)),
     coldRequests: Math.max(1, Math.round(num('BENCH_COLD_REQUESTS', 200))),
     unknownKids: Math.max(1, Math.round(num('BENCH_UNKNOWN_KIDS', 1000))),
     unknownKidConcurrency: Math.max(1, Math.round(num('BENCH_UNKNOWN_KID_CONCURRENCY', 10))),
     startTimeoutMs: Math.round(num('BENCH_START_TIMEOUT_MS', 30_000)),
+    quietWaitS: num('BENCH_QUIET_WAIT', quick ? 1 : 15),
+    retries: Math.round(num('BENCH_RETRIES', quick ? 0 : 2)),
+    cpuProf: process.env.BENCH_CPU_PROF === '1',
     quick
   }
   if (config.durationS <= 0) throw new Error('BENCH_DURATION must be > 0')

@@ -37,13 +37,16 @@ export interface StartOptions {
   /** Core for the server; undefined: no pinning. */
   cpu: number | undefined
   timeoutMs: number
+  /** Extra node flags, e.g. `--cpu-prof`. */
+  nodeArgs?: string[]
 }
 
 export async function startServer (opts: StartOptions): Promise<ServerProcess> {
   // taskset execs node, so the child's pid is the server's pid (what /proc is read for).
+  const node = [...(opts.nodeArgs ?? []), opts.file]
   const [cmd, args] = opts.cpu !== undefined && hasTaskset()
-    ? ['taskset', ['-c', String(opts.cpu), process.execPath, opts.file]]
-    : [process.execPath, [opts.file]]
+    ? ['taskset', ['-c', String(opts.cpu), process.execPath, ...node]]
+    : [process.execPath, node]
   const child = spawn(cmd, args, { env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] })
   let tail = ''
   child.stderr?.setEncoding('utf8')
