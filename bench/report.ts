@@ -71,6 +71,9 @@ export interface LoadRow {
   p99VsBestPeer: number
   /** 1e6/rps(system) − 1e6/rps(bare): µs of extra work per request. */
   authUs: number
+  /** CPU µs/req(system) − CPU µs/req(bare): the same cost from the server's CPU time, which
+   * other processes on the machine disturb far less than they disturb req/s. */
+  authCpuUs: number
   serverCpu: number
   serverCpuUsPerReq: number
   otherCpu: number
@@ -145,6 +148,7 @@ export function summarizeLoad (scenario: ScenarioDef, measurements: LoadMeasurem
     p99VsBare: b.p99.median / (bare?.p99.median ?? NaN),
     p99VsBestPeer: b.p99.median / (bestPeerP99?.p99.median ?? NaN),
     authUs: b.def.role === 'ceiling' ? 0 : 1e6 / b.rps.median - 1e6 / (bare?.rps.median ?? NaN),
+    authCpuUs: b.def.role === 'ceiling' ? 0 : b.serverCpuUsPerReq - (bare?.serverCpuUsPerReq ?? NaN),
     serverCpu: b.serverCpu,
     serverCpuUsPerReq: b.serverCpuUsPerReq,
     otherCpu: b.otherCpu,
@@ -169,16 +173,16 @@ export function loadTable (s: ScenarioSummary, rounds: number): string {
     '',
     `best peer: ${s.bestPeer ?? '—'} (req/s), ${s.bestPeerP99 ?? '—'} (p99); ${rounds > 1 ? `median (min–max) of ${rounds} rounds` : 'one round'}`,
     '',
-    '| system | req/s | ×bare | ×best peer | p99 ms | p99 ×bare | p99 ×best peer | auth µs/req | server CPU | CPU µs/req | responses |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |'
+    '| system | req/s | ×bare | ×best peer | p99 ms | p99 ×bare | p99 ×best peer | auth µs/req | server CPU | CPU µs/req | auth CPU µs/req | responses |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |'
   ]
   for (const r of s.rows) {
-    lines.push(`| ${r.system}${r.poolWrapped ? ' †' : ''} | ${range(r.rps, fmtInt)} | ${fmtX(r.rpsVsBare)} | ${fmtX(r.rpsVsBestPeer)} | ${range(r.p99, fmtMs)} | ${fmtX(r.p99VsBare)} | ${fmtX(r.p99VsBestPeer)} | ${r.role === 'ceiling' ? '—' : fmtUs(r.authUs)} | ${Number.isFinite(r.serverCpu) ? `${Math.round(r.serverCpu * 100)}%` : '—'} | ${fmtUs(r.serverCpuUsPerReq)} | ${r.outcome} |`)
+    lines.push(`| ${r.system}${r.poolWrapped ? ' †' : ''} | ${range(r.rps, fmtInt)} | ${fmtX(r.rpsVsBare)} | ${fmtX(r.rpsVsBestPeer)} | ${range(r.p99, fmtMs)} | ${fmtX(r.p99VsBare)} | ${fmtX(r.p99VsBestPeer)} | ${r.role === 'ceiling' ? '—' : fmtUs(r.authUs)} | ${Number.isFinite(r.serverCpu) ? `${Math.round(r.serverCpu * 100)}%` : '—'} | ${fmtUs(r.serverCpuUsPerReq)} | ${r.role === 'ceiling' ? '—' : fmtUs(r.authCpuUs)} | ${r.outcome} |`)
   }
   const eb = s.rows.find((r) => r.system === 'express-bare')
   const eo = s.rows.find((r) => r.system === 'express-oauth2-jwt-bearer')
   if (eb !== undefined && eo !== undefined) {
-    lines.push('', `express-oauth2-jwt-bearer against express-bare (auth alone, Express's own cost removed): ${fmtUs(1e6 / eo.rps.median - 1e6 / eb.rps.median)} µs/req, ${fmtX(eo.rps.median / eb.rps.median)}`)
+    lines.push('', `express-oauth2-jwt-bearer against express-bare (auth alone, Express's own cost removed): ${fmtUs(1e6 / eo.rps.median - 1e6 / eb.rps.median)} µs/req from req/s, ${fmtUs(eo.serverCpuUsPerReq - eb.serverCpuUsPerReq)} µs/req from CPU time, ${fmtX(eo.rps.median / eb.rps.median)} req/s`)
   }
   const other = Math.max(...s.rows.map((r) => r.otherCpu).filter(Number.isFinite))
   if (other > 0.1) {
@@ -245,13 +249,13 @@ export function targets (summaries: ScenarioSummary[], fetches: FetchMeasurement
   const s1 = row('S1')
   if (s1 !== undefined) out.push({ target: 'S1 ≥ 0.80× bare', measured: fmtX(s1.rpsVsBare), met: s1.rpsVsBare >= 0.8 && s1.outcomeOk })
   const s2 = row('S2')
-  if (s2 !== undefined) out.push({ target: 'S2 auth ≤ 30 µs/req and ≥ 1.5× best peer', measured: `${fmtUs(s2.authUs)} µs, ${fmtX(s2.rpsVsBestPeer)}`, met: s2.authUs <= 30 && s2.rpsVsBestPeer >= 1.5 && s2.outcomeOk })
+  if (s2 !== undefined) out.push({ target: 'S2 auth ≤ 30 µs/req and ≥ 1.5× best peer', measured: `${fmtUs(s2.authUs)} µs (CPU ${fmtUs(s2.authCpuUs)} µs), ${fmtX(s2.rpsVsBestPeer)}`, met: s2.authUs <= 30 && s2.rpsVsBestPeer >= 1.5 && s2.outcomeOk })
   const s3 = row('S3')
   if (s3 !== undefined) out.push({ target: 'S3 ≥ 1.5× best peer', measured: fmtX(s3.rpsVsBestPeer), met: s3.rpsVsBestPeer >= 1.5 && s3.outcomeOk })
   const s4 = row('S4')
   if (s4 !== undefined) out.push({ target: 'S4 ≥ 0.90× bare', measured: fmtX(s4.rpsVsBare), met: s4.rpsVsBare >= 0.9 && s4.outcomeOk })
   const s5 = row('S5')
-  if (s5 !== undefined) out.push({ target: 'S5 auth ≤ 100 µs/req (≥ 4× express-oauth2-jwt-bearer)', measured: `${fmtUs(s5.authUs)} µs, ${fmtX(s5.rpsVsBestPeer)}`, met: s5.authUs <= 100 && s5.outcomeOk })
+  if (s5 !== undefined) out.push({ target: 'S5 auth ≤ 100 µs/req (≥ 4× express-oauth2-jwt-bearer)', measured: `${fmtUs(s5.authUs)} µs (CPU ${fmtUs(s5.authCpuUs)} µs), ${fmtX(s5.rpsVsBestPeer)}`, met: s5.authUs <= 100 && s5.outcomeOk })
   const s6 = fetches.filter((m) => m.scenario === 'S6' && m.system === 'ours')
   if (s6.length > 0) out.push({ target: 'S6 exactly 1 discovery + 1 JWKS fetch', measured: `${fmtCounts(s6.map((m) => m.discovery))} + ${fmtCounts(s6.map((m) => m.jwks))}`, met: s6.every((m) => m.discovery === 1 && m.jwks === 1) })
   const s7 = fetches.filter((m) => m.scenario === 'S7' && m.system === 'ours')
