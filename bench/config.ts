@@ -23,12 +23,12 @@ export const SYSTEMS: SystemDef[] = [
 
 export const isAuth = (s: SystemDef): boolean => s.role === 'ours' || s.role === 'peer'
 
-export type ScenarioId = 'S1' | 'S2' | 'S3' | 'S4' | 'S5' | 'S6' | 'S7'
+export type ScenarioId = 'S1' | 'S2' | 'S3' | 'S4' | 'S5' | 'S6' | 'S7' | 'S8'
 
 export interface ScenarioDef {
   id: ScenarioId
   title: string
-  kind: 'load' | 'cold' | 'unknown-kid'
+  kind: 'load' | 'cold' | 'unknown-kid' | 'memory'
   /** What an authenticating system must answer under load. */
   expect?: 'ok' | 'reject'
   applies: (s: SystemDef) => boolean
@@ -41,8 +41,13 @@ export const SCENARIOS: ScenarioDef[] = [
   { id: 'S4', title: 'no Authorization header', kind: 'load', expect: 'reject', applies: () => true },
   { id: 'S5', title: 'DPoP, a fresh proof per request', kind: 'load', expect: 'ok', applies: (s) => s.dpop || !isAuth(s) },
   { id: 'S6', title: 'cold server, concurrent first requests', kind: 'cold', applies: isAuth },
-  { id: 'S7', title: 'tokens with unknown kids, warm server', kind: 'unknown-kid', applies: isAuth }
+  { id: 'S7', title: 'tokens with unknown kids, warm server', kind: 'unknown-kid', applies: isAuth },
+  // Minutes per system (1M RS256 signatures in the driver): run only when asked for.
+  { id: 'S8', title: 'RSS after a million distinct valid tokens', kind: 'memory', applies: isAuth }
 ]
+
+/** Scenarios of a run when BENCH_SCENARIOS is not set. */
+export const DEFAULT_SCENARIOS: ScenarioId[] = ['S1', 'S2', 'S3', 'S4', 'S5', 'S6', 'S7']
 
 export interface Config {
   durationS: number
@@ -60,6 +65,8 @@ export interface Config {
   /** S7: tokens with unknown kids, and how many in flight. */
   unknownKids: number
   unknownKidConcurrency: number
+  /** S8: distinct valid tokens sent to one process. */
+  memoryTokens: number
   startTimeoutMs: number
   /** Before each measurement, wait up to this long for other processes to leave the cores. */
   quietWaitS: number
@@ -78,9 +85,9 @@ function num (name: string, fallback: number): number {
   return value
 }
 
-function list (name: string, all: string[]): string[] {
+function list (name: string, all: string[], defaults = all): string[] {
   const raw = process.env[name]
-  if (raw === undefined || raw.trim() === '') return all
+  if (raw === undefined || raw.trim() === '') return defaults
   const wanted = raw.split(',').map((s) => s.trim()).filter((s) => s !== '')
   const unknown = wanted.filter((w) => !all.includes(w))
   if (unknown.length > 0) throw new Error(`${name}: unknown ${unknown.join(', ')} (known: ${all.join(', ')})`)
@@ -95,12 +102,13 @@ export function readConfig (): Config {
     rounds: Math.max(1, Math.round(num('BENCH_ROUNDS', quick ? 1 : 3))),
     connections: Math.max(1, Math.round(num('BENCH_CONNECTIONS', 10))),
     systems: list('BENCH_SYSTEMS', SYSTEMS.map((s) => s.name)),
-    scenarios: list('BENCH_SCENARIOS', SCENARIOS.map((s) => s.id)) as ScenarioId[],
+    scenarios: list('BENCH_SCENARIOS', SCENARIOS.map((s) => s.id), DEFAULT_SCENARIOS) as ScenarioId[],
     poolSize: Math.max(1, Math.round(num('BENCH_POOL', quick ? 10_000 : 20_000))),
     dpopPoolSize: Math.round(num('BENCH_DPOP_POOL', 0)),
     coldRequests: Math.max(1, Math.round(num('BENCH_COLD_REQUESTS', 200))),
     unknownKids: Math.max(1, Math.round(num('BENCH_UNKNOWN_KIDS', 1000))),
     unknownKidConcurrency: Math.max(1, Math.round(num('BENCH_UNKNOWN_KID_CONCURRENCY', 10))),
+    memoryTokens: Math.max(1, Math.round(num('BENCH_MEMORY_TOKENS', 1_000_000))),
     startTimeoutMs: Math.round(num('BENCH_START_TIMEOUT_MS', 30_000)),
     quietWaitS: num('BENCH_QUIET_WAIT', quick ? 1 : 15),
     retries: Math.round(num('BENCH_RETRIES', quick ? 0 : 2)),

@@ -96,8 +96,8 @@ export async function get (port: number, headers: Record<string, string>, agent:
 }
 
 /** Sends every header set once, at most `concurrency` in flight, over a keep-alive pool. */
-export async function sendAll (port: number, headerSets: Array<Record<string, string>>, concurrency: number): Promise<{ statuses: Record<string, number>, elapsedMs: number }> {
-  const agent = new Agent({ keepAlive: true, maxSockets: concurrency })
+export async function sendAll (port: number, headerSets: Array<Record<string, string>>, concurrency: number, shared?: Agent): Promise<{ statuses: Record<string, number>, elapsedMs: number }> {
+  const agent = shared ?? new Agent({ keepAlive: true, maxSockets: concurrency })
   const statuses: Record<string, number> = {}
   let nextIndex = 0
   const start = performance.now()
@@ -115,6 +115,6 @@ export async function sendAll (port: number, headerSets: Array<Record<string, st
   }
   await Promise.all(Array.from({ length: concurrency }, worker))
   const elapsedMs = performance.now() - start
-  agent.destroy()
+  if (shared === undefined) agent.destroy()
   return { statuses, elapsedMs }
 }

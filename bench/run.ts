@@ -5,6 +5,7 @@
  * within each round (A B C A B C …) so that drift of the machine spreads over all of them.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { Agent } from 'node:http'
 import { createServer } from 'node:net'
 import { availableParallelism, release } from 'node:os'
 import { fileURLToPath } from 'node:url'
@@ -15,10 +16,11 @@ import { get, load, sendAll, type LoadOptions } from './load.js'
 import { cpuSeconds, hasTaskset, machineCpuSeconds, pinSelf, readMemory, startServer, stopServer, StartError, type ServerProcess } from './proc.js'
 import {
   fetchTable, loadTable, memoryTable, summarizeLoad, targetTable, targets,
-  type FetchMeasurement, type LoadMeasurement, type ScenarioSummary, type SystemStatus
+  memoryGrowthTable,
+  type FetchMeasurement, type LoadMeasurement, type MemoryMeasurement, type ScenarioSummary, type SystemStatus
 } from './report.js'
 import { formatProfile, summarizeProfile } from './profile.js'
-import { DpopClient, mintBasics, mintPool, mintUnknownKids, type BasicTokens } from './tokens.js'
+import { DpopClient, mintBasics, mintPool, mintUnknownKids, TokenStream, type BasicTokens } from './tokens.js'
 
 const log = (line: string): void => { process.stderr.write(line + '\n') }
 const RESULTS_DIR = fileURLToPath(new URL('../../results/', import.meta.url))
@@ -77,6 +79,7 @@ async function freePort (): Promise<number> {
 class Bench {
   readonly load: LoadMeasurement[] = []
   readonly fetches: FetchMeasurement[] = []
+  readonly memory: MemoryMeasurement[] = []
   readonly status = new Map<string, SystemStatus>()
   private current: ServerProcess | undefined
   private pool: string[] = []
@@ -101,7 +104,7 @@ class Bench {
       ...env,
       NODE_ENV: 'production',
       BENCH_ISSUER: issuer.issuerBaseURL,
-      BENCH_AUDIENCE: 'https://api.example.com/',
+      BENCH_AUDIENCE: AUDIENCE,
       BENCH_PORT: String(port)
     }
   }
@@ -399,7 +402,54 @@ profile: \`${file}\``)
       await this.stop(server)
     }
   }
+
+  /** S8: distinct valid tokens, minted batch by batch, and the server's RSS as they pile up. */
+  async measureMemory (sys: SystemDef, round: number): Promise<void> {
+    await this.waitForQuiet()
+    const server = await this.start(sys)
+    const agent = new Agent({ keepAlive: true, maxSockets: 10 })
+    try {
+      for (let i = 0; i < 3; i++) await get(this.port, { authorization: `Bearer ${this.tokens.valid}` })
+      await sleep(200)
+      const stream = new TokenStream(this.issuer, AUDIENCE)
+      const start = readMemory(server.pid)
+      const samples: MemoryMeasurement['samples'] = []
+      const statuses: Record<string, number> = {}
+      const total = this.cfg.memoryTokens
+      const t0 = performance.now()
+      for (let sent = 0; sent < total;) {
+        const size = Math.min(1000, total - sent)
+        const batch = Array.from({ length: size }, (_, k) => ({ authorization: `Bearer ${stream.mint(sent + k)}` }))
+        const r = await sendAll(this.port, batch, 10, agent)
+        for (const [k, n] of Object.entries(r.statuses)) statuses[k] = (statuses[k] ?? 0) + n
+        sent += size
+        if (sent % 100_000 === 0 || sent === total) {
+          const rssMiB = MiB(readMemory(server.pid)?.rssKiB)
+          samples.push({ tokens: sent, rssMiB })
+          log(`  S8 r${round} ${sys.name.padEnd(26)} ${sent.toLocaleString('en-US').padStart(9)} tokens  RSS ${rssMiB.toFixed(0)} MiB  ${Math.round((performance.now() - t0) / 1000)} s`)
+        }
+      }
+      const end = readMemory(server.pid)
+      this.memory.push({
+        scenario: 'S8',
+        system: sys.name,
+        round,
+        tokens: total,
+        rssStartMiB: MiB(start?.rssKiB),
+        rssEndMiB: MiB(end?.rssKiB),
+        hwmMiB: MiB(end?.hwmKiB),
+        samples,
+        statuses,
+        elapsedMs: performance.now() - t0
+      })
+    } finally {
+      agent.destroy()
+      await this.stop(server)
+    }
+  }
 }
+
+const AUDIENCE = 'https://api.example.com/'
 
 async function main (): Promise<void> {
   const cfg = readConfig()
@@ -459,6 +509,9 @@ async function main (): Promise<void> {
               }
             } else if (scenario.kind === 'cold') {
               await bench.measureCold(sys, round)
+            } else if (scenario.kind === 'memory') {
+              // One pass per system is minutes long and its figure barely moves between rounds.
+              if (round === 1) await bench.measureMemory(sys, round)
             } else {
               await bench.measureUnknownKids(sys, round)
             }
@@ -476,7 +529,7 @@ async function main (): Promise<void> {
   const summaries: ScenarioSummary[] = SCENARIOS
     .filter((s) => s.kind === 'load' && bench.load.some((m) => m.scenario === s.id))
     .map((s) => summarizeLoad(s, bench.load))
-  const targetRows = targets(summaries, bench.fetches, cfg.poolSize)
+  const targetRows = targets(summaries, bench.fetches, bench.memory, cfg.poolSize)
   const elapsedS = (performance.now() - started) / 1000
 
   const statusLines = [...bench.status.values()].map((s) => `- ${s.name}: ${s.state}${s.dpop !== undefined ? `, DPoP ${s.dpop}` : ''}${s.detail !== undefined ? ` — ${s.detail}` : ''}`)
@@ -494,6 +547,7 @@ async function main (): Promise<void> {
     ...(bench.fetches.some((m) => m.scenario === 'S7') ? [fetchTable('S7', bench.fetches, `${cfg.unknownKids.toLocaleString('en-US')} tokens, each with a different kid the issuer never published (signed by a foreign key), ${cfg.unknownKidConcurrency} in flight, after 3 valid requests warmed the server; fetches counted from the first unknown kid.`), ''] : []),
     memoryTable(bench.load, bench.fetches),
     '',
+    ...(bench.memory.length > 0 ? [memoryGrowthTable(bench.memory), ''] : []),
     targetTable(targetRows),
     ...(bench.profiles.length > 0 ? ['', '### CPU profiles (node --cpu-prof: figures above are slowed by the profiler)', '', ...bench.profiles.flatMap((p) => [p, ''])] : [])
   ].join('\n')
@@ -501,7 +555,7 @@ async function main (): Promise<void> {
 
   const dir = RESULTS_DIR
   mkdirSync(dir, { recursive: true })
-  const json = JSON.stringify({ facts, config: cfg, elapsedS, systems: [...bench.status.values()], summaries, targets: targetRows, load: bench.load, fetches: bench.fetches }, null, 2)
+  const json = JSON.stringify({ facts, config: cfg, elapsedS, systems: [...bench.status.values()], summaries, targets: targetRows, load: bench.load, fetches: bench.fetches, memory: bench.memory }, null, 2)
   const file = `${dir}${facts.date.replace(/[:.]/g, '-')}.json`
   writeFileSync(file, json)
   writeFileSync(`${dir}latest.json`, json)

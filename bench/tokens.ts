@@ -4,7 +4,7 @@
  * (same header and claims as the test suite's); DPoP proofs are signed here with node:crypto
  * because a run needs tens of thousands of them.
  */
-import { createHash, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto'
+import { createHash, generateKeyPairSync, KeyObject, randomBytes, sign, type webcrypto } from 'node:crypto'
 import { calculateJwkThumbprint, type JWK } from 'jose'
 import type { TestIssuer } from '../lib/testing/issuer.js'
 
@@ -98,5 +98,30 @@ export class DpopClient {
     const out = new Array<string>(n)
     for (let i = 0; i < n; i++) out[i] = this.proof(htu, `${tag}-${i}`)
     return out
+  }
+}
+
+/**
+ * S8 needs a million distinct valid tokens, too many to hold or to mint through WebCrypto's
+ * promise round trip: the same header and claims as `issuer.token()`, signed synchronously with
+ * the issuer's own key through node:crypto, one batch at a time.
+ */
+export class TokenStream {
+  private readonly key: KeyObject
+  private readonly header: string
+  private readonly tag = randomBytes(4).toString('hex')
+  private readonly base: Record<string, unknown>
+
+  constructor (issuer: TestIssuer, audience: string) {
+    const current = issuer.currentKey
+    this.key = KeyObject.from(current.privateKey as unknown as webcrypto.CryptoKey)
+    this.header = b64u({ alg: current.alg, kid: current.kid, typ: 'at+jwt' })
+    this.base = { iss: issuer.issuer, aud: audience, sub: 'test-user' }
+  }
+
+  mint (i: number): string {
+    const now = Math.floor(Date.now() / 1000)
+    const input = `${this.header}.${b64u({ ...this.base, iat: now, exp: now + 3600, jti: `mem-${this.tag}-${i}` })}`
+    return `${input}.${sign('sha256', Buffer.from(input), this.key).toString('base64url')}`
   }
 }
