@@ -43,7 +43,7 @@ export const SCENARIOS: ScenarioDef[] = [
   { id: 'S6', title: 'cold server, concurrent first requests', kind: 'cold', applies: isAuth },
   { id: 'S7', title: 'tokens with unknown kids, warm server', kind: 'unknown-kid', applies: isAuth },
   // Minutes per system (1M RS256 signatures in the driver): run only when asked for.
-  { id: 'S8', title: 'RSS after a million distinct valid tokens', kind: 'memory', applies: isAuth }
+  { id: 'S8', title: 'RSS after many distinct valid tokens (BENCH_MEMORY_TOKENS, default 1M)', kind: 'memory', applies: isAuth }
 ]
 
 /** Scenarios of a run when BENCH_SCENARIOS is not set. */

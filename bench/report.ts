@@ -59,7 +59,7 @@ export interface MemoryMeasurement {
 export function memoryGrowthTable (ms: MemoryMeasurement[]): string {
   if (ms.length === 0) return ''
   const lines = [
-    '### S8 — RSS after a million distinct valid tokens',
+    '### S8 — RSS after many distinct valid tokens',
     '',
     'Each token is new to the server (distinct `jti`), valid, sent over 10 keep-alive connections after 3 warm-up requests. RSS is VmRSS of the server process.',
     '',
@@ -253,6 +253,7 @@ export function fetchTable (scenario: 'S6' | 'S7', ms: FetchMeasurement[], descr
 
 export function memoryTable (load: LoadMeasurement[], fetches: FetchMeasurement[]): string {
   const ids = SCENARIOS.map((s) => s.id).filter((id) => load.some((m) => m.scenario === id) || fetches.some((m) => m.scenario === id))
+  if (ids.length === 0) return ''
   const lines = [
     '### Peak RSS (VmHWM) of the server process, MiB, median over rounds',
     '',
@@ -300,7 +301,8 @@ export function targets (summaries: ScenarioSummary[], fetches: FetchMeasurement
     out.push({
       target: 'RSS after 1M distinct tokens within 64 MiB of start',
       measured: s8.map((m) => `+${(m.rssEndMiB - m.rssStartMiB).toFixed(0)} MiB after ${m.tokens.toLocaleString('en-US')} tokens`).join(', '),
-      met: s8.every((m) => m.tokens >= 1_000_000 && m.rssEndMiB - m.rssStartMiB <= 64 && Object.keys(m.statuses).every((k) => k === '200'))
+      // Fewer tokens than the target names prove nothing either way.
+      met: s8.some((m) => m.tokens < 1_000_000) ? undefined : s8.every((m) => m.rssEndMiB - m.rssStartMiB <= 64 && Object.keys(m.statuses).every((k) => k === '200'))
     })
   } else if (s2 !== undefined) {
     out.push({ target: 'RSS after 1M distinct tokens within 64 MiB of start', measured: `not measured: run with BENCH_SCENARIOS=S8 (S2 sends ≤ ${poolSize.toLocaleString('en-US')} distinct tokens per process)`, met: undefined })
