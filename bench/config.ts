@@ -56,7 +56,7 @@ export interface Config {
   connections: number
   systems: string[]
   scenarios: ScenarioId[]
-  /** S2: distinct tokens minted before the run. */
+  /** S2: distinct tokens minted before S2; 0 = sized from S1's throughput. */
   poolSize: number
   /** S5: proofs per pool; 0 = sized from S1's throughput. */
   dpopPoolSize: number
@@ -103,7 +103,7 @@ export function readConfig (): Config {
     connections: Math.max(1, Math.round(num('BENCH_CONNECTIONS', 10))),
     systems: list('BENCH_SYSTEMS', SYSTEMS.map((s) => s.name)),
     scenarios: list('BENCH_SCENARIOS', SCENARIOS.map((s) => s.id), DEFAULT_SCENARIOS) as ScenarioId[],
-    poolSize: Math.max(1, Math.round(num('BENCH_POOL', quick ? 10_000 : 20_000))),
+    poolSize: Math.round(num('BENCH_POOL', quick ? 10_000 : 0)),
     dpopPoolSize: Math.round(num('BENCH_DPOP_POOL', 0)),
     coldRequests: Math.max(1, Math.round(num('BENCH_COLD_REQUESTS', 200))),
     unknownKids: Math.max(1, Math.round(num('BENCH_UNKNOWN_KIDS', 1000))),
