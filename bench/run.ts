@@ -357,6 +357,22 @@ profile: \`${file}\``)
     }
   }
 
+  /** Issuer fetches, statuses and peak RSS of one S6/S7 measurement. */
+  recordFetches (scenario: 'S6' | 'S7', sys: SystemDef, round: number, before: { discovery: number, jwks: number }, statuses: Record<string, number>, elapsedMs: number, pid: number): void {
+    const m: FetchMeasurement = {
+      scenario,
+      system: sys.name,
+      round,
+      discovery: this.issuer.requests.discovery - before.discovery,
+      jwks: this.issuer.requests.jwks - before.jwks,
+      statuses,
+      elapsedMs,
+      hwmMiB: MiB(readMemory(pid)?.hwmKiB)
+    }
+    this.fetches.push(m)
+    log(`  ${scenario} r${round} ${sys.name.padEnd(26)} discovery ${m.discovery}  jwks ${m.jwks}  ${JSON.stringify(statuses)}  ${Math.round(elapsedMs)} ms`)
+  }
+
   /** S6: a brand-new process receives `coldRequests` requests at once. */
   async measureCold (sys: SystemDef, round: number): Promise<void> {
     await this.waitForQuiet()
@@ -374,18 +390,7 @@ profile: \`${file}\``)
         const key = r.status === 'fulfilled' ? String(r.value.status) : 'error'
         statuses[key] = (statuses[key] ?? 0) + 1
       }
-      const m: FetchMeasurement = {
-        scenario: 'S6',
-        system: sys.name,
-        round,
-        discovery: this.issuer.requests.discovery - before.discovery,
-        jwks: this.issuer.requests.jwks - before.jwks,
-        statuses,
-        elapsedMs,
-        hwmMiB: MiB(readMemory(server.pid)?.hwmKiB)
-      }
-      this.fetches.push(m)
-      log(`  S6 r${round} ${sys.name.padEnd(26)} discovery ${m.discovery}  jwks ${m.jwks}  ${JSON.stringify(statuses)}  ${Math.round(elapsedMs)} ms`)
+      this.recordFetches('S6', sys, round, before, statuses, elapsedMs, server.pid)
     } finally {
       await this.stop(server)
     }
@@ -401,18 +406,7 @@ profile: \`${file}\``)
       const before = { ...this.issuer.requests }
       const { statuses, elapsedMs } = await sendAll(this.port, this.unknownKids.map((t) => ({ authorization: `Bearer ${t}` })), this.cfg.unknownKidConcurrency)
       await sleep(300)
-      const m: FetchMeasurement = {
-        scenario: 'S7',
-        system: sys.name,
-        round,
-        discovery: this.issuer.requests.discovery - before.discovery,
-        jwks: this.issuer.requests.jwks - before.jwks,
-        statuses,
-        elapsedMs,
-        hwmMiB: MiB(readMemory(server.pid)?.hwmKiB)
-      }
-      this.fetches.push(m)
-      log(`  S7 r${round} ${sys.name.padEnd(26)} discovery ${m.discovery}  jwks ${m.jwks}  ${JSON.stringify(statuses)}  ${Math.round(elapsedMs)} ms`)
+      this.recordFetches('S7', sys, round, before, statuses, elapsedMs, server.pid)
     } finally {
       await this.stop(server)
     }
