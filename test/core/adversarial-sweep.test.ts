@@ -11,7 +11,6 @@ t.test('no client input reaches a 500 or an unexpected reply', async (t) => {
   const issuer = await createTestIssuer()
   const app = Fastify({ trustProxy: true })
   t.teardown(async () => { await app.close(); await issuer.close() })
-  const logs: string[] = []
   await app.register(auth0Plugin, { issuerBaseURL: issuer.issuerBaseURL, audience: 'https://api.example.com/', env: {}, dpop: { nonce: true } })
   app.get('/p', { preHandler: app.requireAuth({ scopes: ['a'], match: 'any', claim: 'permissions' }) }, async () => ({ ok: 1 }))
   const good = await issuer.token({ permissions: ['a'] })
