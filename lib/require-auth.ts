@@ -1,47 +1,84 @@
 /**
  * `fastify.requireAuth(spec)`: a hook (preHandler or onRequest) that authenticates the request,
  * sets `request.claims` and `request.auth`, or replies with the error.
+ *
+ * The hook is written in Fastify's callback style so that a request decided synchronously (a
+ * cached key or token, any refusal before a fetch) costs no promise and no microtask turn: it
+ * calls `done` at once, or replies and stops the chain without `done` (Fastify's "respond from a
+ * hook"). When the verification has to wait, it returns the promise instead, which Fastify awaits.
+ * Called by hand with two arguments (no `done`), it returns a promise like an async hook.
  */
-import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import { AuthError } from './errors.js'
 import type { Diagnostics } from './diagnostics/index.js'
 import { fastifyRequestUrl } from './dpop/htu.js'
 import { headerCount } from './http/header-count.js'
 import { sendAuthError } from './http/reply.js'
 import { routeRequirements } from './scopes.js'
-import type { RequireAuthOptions } from './types.js'
+import type { RequireAuthOptions, VerifyResult } from './types.js'
+import { isPromise } from './util/maybe-async.js'
 import type { AuthRequest, Verifier } from './verifier.js'
 
 export { headerCount }
 
-export function toAuthRequest (request: FastifyRequest): AuthRequest {
-  return {
-    method: request.method,
-    url: request.url,
-    headers: request.headers,
-    authorizationCount: request.headers.authorization === undefined ? 0 : headerCount(request.raw.rawHeaders, 'authorization'),
-    dpopCount: request.headers.dpop === undefined ? 0 : headerCount(request.raw.rawHeaders, 'dpop'),
-    targetUrl: (publicBaseURL) => fastifyRequestUrl(request, publicBaseURL)
+/** A Fastify request as the pipeline sees it (a class: no closure allocated per request). */
+class FastifyAuthRequest implements AuthRequest {
+  readonly method: string
+  readonly url: string
+  readonly headers: FastifyRequest['headers']
+  readonly authorizationCount: number
+  readonly dpopCount: number
+  readonly #request: FastifyRequest
+
+  constructor (request: FastifyRequest) {
+    const { headers } = request
+    this.method = request.method
+    this.url = request.url
+    this.headers = headers
+    this.authorizationCount = headers.authorization === undefined ? 0 : headerCount(request.raw.rawHeaders, 'authorization')
+    this.dpopCount = headers.dpop === undefined ? 0 : headerCount(request.raw.rawHeaders, 'dpop')
+    this.#request = request
+  }
+
+  targetUrl (publicBaseURL: string | undefined): string {
+    return fastifyRequestUrl(this.#request, publicBaseURL)
   }
 }
 
-export type RequireAuth = (spec?: string | string[] | RequireAuthOptions) => preHandlerAsyncHookHandler
+export function toAuthRequest (request: FastifyRequest): AuthRequest {
+  return new FastifyAuthRequest(request)
+}
+
+/** The hook `requireAuth` returns: usable as `preHandler` or `onRequest`, or awaited by hand. */
+export interface RequireAuthHook {
+  (this: FastifyInstance, request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void | Promise<void>
+  (this: FastifyInstance, request: FastifyRequest, reply: FastifyReply): Promise<void>
+}
+
+export type RequireAuth = (spec?: string | string[] | RequireAuthOptions) => RequireAuthHook
+
+/** Applies the outcome: sets `request.claims` / `request.auth`, or replies with the refusal. */
+function settle (request: FastifyRequest, reply: FastifyReply, outcome: VerifyResult | AuthError | undefined, diagnostics: Diagnostics | undefined): FastifyReply | Promise<FastifyReply> | undefined {
+  if (outcome instanceof AuthError) return sendAuthError(request, reply, outcome, diagnostics)
+  if (outcome === undefined) return undefined
+  request.claims = outcome.claims
+  request.auth = outcome.auth
+  if (outcome.dpopNonce !== undefined) reply.header('dpop-nonce', outcome.dpopNonce)
+  return undefined
+}
 
 export function createRequireAuth (verifier: Verifier, diagnostics?: Diagnostics): RequireAuth {
   return function requireAuth (spec) {
     const route = routeRequirements(spec)
-    return async function auth0RequireAuth (request: FastifyRequest, reply: FastifyReply) {
-      try {
-        const result = await verifier.authenticate(toAuthRequest(request), route)
-        if (result !== undefined) {
-          request.claims = result.claims
-          request.auth = result.auth
-          if (result.dpopNonce !== undefined) reply.header('dpop-nonce', result.dpopNonce)
-        }
-      } catch (err) {
-        // authenticate() only throws AuthError; anything else is a bug we still answer safely.
-        return await sendAuthError(request, reply, err as AuthError, diagnostics)
-      }
-    }
+    return function auth0RequireAuth (request: FastifyRequest, reply: FastifyReply, done?: HookHandlerDoneFunction): void | Promise<void> {
+      const outcome = verifier.run(new FastifyAuthRequest(request), route)
+      if (isPromise(outcome)) return outcome.then(async (value) => { await settle(request, reply, value, diagnostics) })
+      const sent = settle(request, reply, outcome, diagnostics)
+      // A reply waiting for a diagnostics hook: Fastify waits for it too.
+      if (isPromise(sent)) return sent.then(() => {})
+      if (done === undefined) return Promise.resolve()
+      // Replied: the chain stops here, without `done` (Fastify's "respond from a hook").
+      if (sent === undefined) done()
+    } as RequireAuthHook
   }
 }

@@ -7,9 +7,10 @@
  * list given to jose here, so jose's own JOSEAlgNotAllowed cannot occur.
  */
 import { errors as joseErrors, jwtVerify, type CryptoKey } from 'jose'
-import { InvalidTokenError, type ChallengeScheme } from '../errors.js'
+import { AuthError, InvalidTokenError, type ChallengeScheme } from '../errors.js'
 import type { AccessTokenClaims } from '../types.js'
-import { verifyJwtFast, type FastVerifyOptions } from './fast-verify.js'
+import type { MaybePromise } from '../util/maybe-async.js'
+import { checkJwtFast, type FastVerifyOptions, type StrictlyDecoded } from './fast-verify.js'
 
 export interface ClaimRules {
   issuer: string
@@ -73,13 +74,29 @@ export function checkClaims (payload: Record<string, unknown>, rules: ClaimRules
   return payload as AccessTokenClaims
 }
 
-export async function verifyClaims (token: string, key: CryptoKey, rules: ClaimRules, scheme: ChallengeScheme): Promise<AccessTokenClaims> {
+/** The refusal for a jose error; anything unexpected is thrown (it becomes a 500). */
+function refusal (err: unknown, scheme: ChallengeScheme): AuthError {
+  const mapped = mapJoseError(err, scheme)
+  if (mapped instanceof AuthError) return mapped
+  throw mapped
+}
+
+/**
+ * Synchronous on the fast path, a promise when jose's `jwtVerify` has to judge the token. A bad
+ * signature or claim is returned as its `AuthError`, not thrown (see `checkJwtFast`); the checks
+ * of `checkClaims` still throw. `decoded` is `decodeCompactJws`'s reading of `token`.
+ */
+export function verifyClaims (token: string, key: CryptoKey, rules: ClaimRules, scheme: ChallengeScheme, decoded?: StrictlyDecoded): MaybePromise<AccessTokenClaims | AuthError> {
   const options = joseOptions(rules)
-  let payload: Record<string, unknown>
+  let payload: Record<string, unknown> | Error | undefined
   try {
-    payload = verifyJwtFast(token, key, options) ?? (await jwtVerify(token, key, options)).payload
+    payload = checkJwtFast(token, key, options, decoded)
   } catch (err) {
-    throw mapJoseError(err, scheme)
+    return refusal(err, scheme)
   }
-  return checkClaims(payload, rules, scheme)
+  if (payload instanceof Error) return refusal(payload, scheme)
+  if (payload !== undefined) return checkClaims(payload, rules, scheme)
+  return jwtVerify(token, key, options).then(
+    (result) => checkClaims(result.payload, rules, scheme),
+    (err: unknown) => refusal(err, scheme))
 }

@@ -3,8 +3,10 @@
  * checks (algorithm allowlist, issuer allowlist) run before any network call or signature check.
  * The grammar is strict: unpadded, canonical base64url only. jose 6 accepts a signature with `==`
  * appended, or with the unused bits of its last character set; this check refuses both, so a
- * token has exactly one accepted spelling.
+ * token has exactly one accepted spelling. JSON is read from strict UTF-8, as jose reads it, so
+ * this one decoding is also the one the signature fast path uses (no token is parsed twice).
  */
+import { isUtf8 } from 'node:buffer'
 import { InvalidTokenError, type ChallengeScheme } from '../errors.js'
 
 const SEGMENT = /^[A-Za-z0-9_-]+$/
@@ -19,11 +21,27 @@ const NOT_A_JWT = 'not a JWT access token (opaque or encrypted); did the client 
 function decodeJson (segment: string): unknown {
   // A length of 1 mod 4 is not valid base64url; Buffer would silently drop the last character.
   if (segment.length % 4 === 1) return undefined
+  const bytes = Buffer.from(segment, 'base64url')
+  if (!isUtf8(bytes)) return undefined
   try {
-    return JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'))
+    return JSON.parse(bytes.toString('utf8'))
   } catch {
     return undefined
   }
+}
+
+const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
+
+/**
+ * Whether a base64url segment (of alphabet characters) is the one spelling of its bytes: no
+ * dangling character (length 1 mod 4), and the unused low bits of the last character zero
+ * (4 of them after 2 characters of a group, 2 after 3). Read off the string, nothing decoded.
+ */
+function canonical (segment: string): boolean {
+  const rest = segment.length % 4
+  if (rest === 0) return true
+  if (rest === 1) return false
+  return (ALPHABET.indexOf(segment.charAt(segment.length - 1)) & (rest === 2 ? 0x0f : 0x03)) === 0
 }
 
 function isObject (value: unknown): value is Record<string, unknown> {
@@ -38,7 +56,7 @@ export function decodeCompactJws (token: string, scheme: ChallengeScheme): Decod
   const [h, p, s] = parts as [string, string, string]
   // The signature must be canonical base64url: unused low bits of its last character set to
   // zero would otherwise give one signature many spellings (the signing input pins h and p).
-  if (!SEGMENT.test(h) || !SEGMENT.test(p) || !SEGMENT.test(s) || Buffer.from(s, 'base64url').toString('base64url') !== s) {
+  if (!SEGMENT.test(h) || !SEGMENT.test(p) || !SEGMENT.test(s) || !canonical(s)) {
     throw new InvalidTokenError('malformed', 'access token is not a well-formed compact JWS', { scheme })
   }
   const header = decodeJson(h)

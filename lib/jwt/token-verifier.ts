@@ -10,13 +10,14 @@
  */
 import { errors as joseErrors, type CryptoKey, type JWSHeaderParameters } from 'jose'
 import type { ResolvedConfig, ResolvedIssuer } from '../config/options.js'
-import { InvalidTokenError, type ChallengeScheme } from '../errors.js'
+import { AuthError, InvalidTokenError, type ChallengeScheme } from '../errors.js'
 import type { IssuerKeys } from '../keys/issuer-keys.js'
 import type { IssuerPolicy } from '../keys/issuer-policy.js'
 import type { IssuerRegistry } from '../keys/issuer-registry.js'
 import type { AccessTokenClaims, VerifyRequest } from '../types.js'
+import { then, type MaybePromise } from '../util/maybe-async.js'
 import { verifyClaims } from './claims.js'
-import { decodeCompactJws } from './compact.js'
+import { decodeCompactJws, type DecodedJws } from './compact.js'
 import { deepFreeze, TokenCache, type CachedToken } from './token-cache.js'
 
 interface KeySlot {
@@ -44,12 +45,17 @@ export class TokenVerifier {
     this.#cache = config.tokenCache === false ? undefined : new TokenCache(config.tokenCache)
   }
 
-  async verify (token: string, request: VerifyRequest, scheme: ChallengeScheme): Promise<AccessTokenClaims> {
+  /**
+   * The token's claims, or the `AuthError` refusing it (returned for a bad signature or claim,
+   * thrown for the other checks): synchronously when nothing has to be waited for (a static
+   * issuer list, a known key, the fast path), else as a promise.
+   */
+  verify (token: string, request: VerifyRequest, scheme: ChallengeScheme): MaybePromise<AccessTokenClaims | AuthError> {
     const cached = this.#cache?.get(token)
-    if (cached === undefined) return await this.#verify(token, request, scheme, undefined)
+    if (cached === undefined) return this.#verify(token, request, scheme, undefined)
     // The cached `iss` is the one a full verification would decode: the same token string.
-    const issuer = await this.#policy.resolve(cached.claims.iss, request, scheme)
-    return this.#reusable(cached, issuer) ? cached.claims : await this.#verify(token, request, scheme, issuer)
+    return then(this.#policy.resolve(cached.claims.iss, request, scheme),
+      (issuer) => this.#reusable(cached, issuer) ? cached.claims : this.#verify(token, request, scheme, issuer))
   }
 
   #reusable (cached: CachedToken, issuer: ResolvedIssuer): boolean {
@@ -65,29 +71,37 @@ export class TokenVerifier {
     return exp > seconds - tolerance && (nbf === undefined || nbf <= seconds + tolerance) && iat <= now + tolerance
   }
 
-  async #verify (token: string, request: VerifyRequest, scheme: ChallengeScheme, resolved: ResolvedIssuer | undefined): Promise<AccessTokenClaims> {
+  #verify (token: string, request: VerifyRequest, scheme: ChallengeScheme, resolved: ResolvedIssuer | undefined): MaybePromise<AccessTokenClaims | AuthError> {
     // 3. Token structure
-    const { header, payload } = decodeCompactJws(token, scheme)
+    const decoded = decodeCompactJws(token, scheme)
+    // 4. Issuer allowed (no network for any other issuer)
+    return then(resolved ?? this.#policy.resolve(decoded.payload.iss, request, scheme),
+      (issuer) => this.#verifyFor(token, decoded, issuer, scheme))
+  }
 
-    // 4. Issuer allowed (no network for any other issuer), algorithm allowed, keys
-    const issuer = resolved ?? await this.#policy.resolve(payload.iss, request, scheme)
+  #verifyFor (token: string, decoded: DecodedJws, issuer: ResolvedIssuer, scheme: ChallengeScheme): MaybePromise<AccessTokenClaims | AuthError> {
+    // 4. Algorithm allowed, keys
+    const { header } = decoded
     const alg = header.alg as string
     if (!issuer.algorithms.includes(alg)) {
       throw new InvalidTokenError('alg_not_allowed', 'token algorithm not allowed', { scheme })
     }
     const keys = this.#registry.keysFor(issuer)
     const version = keys.version
-    const key = this.#knownKey(keys, alg, header.kid) ?? await this.#selectKey(keys, header, scheme)
-
     // 5–6. Signature and claims
-    const claims = deepFreeze(await verifyClaims(token, key, {
+    const check = (key: CryptoKey): MaybePromise<AccessTokenClaims | AuthError> => then(verifyClaims(token, key, {
       issuer: keys.issuer,
       audience: this.#config.audience,
       algorithms: issuer.algorithms,
       clockTolerance: this.#config.clockTolerance
-    }, scheme))
-    this.#cache?.set(token, { claims, keys, version, alg })
-    return claims
+    }, scheme, decoded), (payload) => {
+      if (payload instanceof AuthError) return payload
+      const claims = deepFreeze(payload)
+      this.#cache?.set(token, { claims, keys, version, alg })
+      return claims
+    })
+    const known = this.#knownKey(keys, alg, header.kid)
+    return known !== undefined ? check(known) : this.#selectKey(keys, header, scheme).then(check)
   }
 
   /** The key jose selected before for this alg and kid, from the current, fresh key set. */

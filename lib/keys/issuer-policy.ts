@@ -6,6 +6,7 @@ import type { ResolvedConfig, ResolvedIssuer } from '../config/options.js'
 import { resolveIssuerEntry } from '../config/options.js'
 import { InternalAuthError, InvalidTokenError, type ChallengeScheme } from '../errors.js'
 import type { VerifyRequest } from '../types.js'
+import type { MaybePromise } from '../util/maybe-async.js'
 
 export class IssuerPolicy {
   readonly #config: ResolvedConfig
@@ -20,16 +21,18 @@ export class IssuerPolicy {
     }
   }
 
-  async resolve (iss: unknown, request: VerifyRequest, scheme: ChallengeScheme): Promise<ResolvedIssuer> {
+  /** Synchronous for a configured list (throws), a promise with a `domains` resolver (rejects). */
+  resolve (iss: unknown, request: VerifyRequest, scheme: ChallengeScheme): MaybePromise<ResolvedIssuer> {
     if (typeof iss !== 'string' || iss === '') {
       throw new InvalidTokenError('issuer_missing', 'access token has no "iss" claim', { scheme })
     }
-    const resolver = this.#config.domainsResolver
-    if (resolver === undefined) {
-      const entry = this.#static.get(iss)
-      if (entry === undefined) throw new InvalidTokenError('issuer_not_allowed', 'issuer not allowed', { scheme })
-      return entry
-    }
+    if (this.#config.domainsResolver !== undefined) return this.#resolveDynamic(this.#config.domainsResolver, iss, request, scheme)
+    const entry = this.#static.get(iss)
+    if (entry === undefined) throw new InvalidTokenError('issuer_not_allowed', 'issuer not allowed', { scheme })
+    return entry
+  }
+
+  async #resolveDynamic (resolver: NonNullable<ResolvedConfig['domainsResolver']>, iss: string, request: VerifyRequest, scheme: ChallengeScheme): Promise<ResolvedIssuer> {
     let listed: unknown
     try {
       listed = await resolver({ unverifiedIss: iss, request })
