@@ -45,10 +45,6 @@ class FastifyAuthRequest implements AuthRequest {
   }
 }
 
-export function toAuthRequest (request: FastifyRequest): AuthRequest {
-  return new FastifyAuthRequest(request)
-}
-
 /** The hook `requireAuth` returns: usable as `preHandler` or `onRequest`, or awaited by hand. */
 export interface RequireAuthHook {
   (this: FastifyInstance, request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void | Promise<void>

@@ -25,6 +25,14 @@ export function readCredentials (value: HeaderValue, count: number, maxTokenLeng
     throw new InvalidRequestError('authorization_header_repeated', 'more than one Authorization header')
   }
   if (value === undefined) return undefined
+  // The usual spelling, `Bearer <b64token>` or `DPoP <b64token>`, read without copying the header
+  // more than once; anything else (other case, extra spaces, a bad token) takes the full path
+  // below for its exact error.
+  const usual = value.startsWith('Bearer ') ? 'bearer' : value.startsWith('DPoP ') ? 'dpop' : undefined
+  if (usual !== undefined) {
+    const token = value.slice(usual === 'bearer' ? 7 : 5)
+    if (token.length <= maxTokenLength && B64TOKEN.test(token)) return { scheme: usual, token }
+  }
   // Leading and trailing whitespace is not part of a field value (RFC 9110 §5.5).
   const header = value.trim()
   if (header === '') return undefined

@@ -1,16 +1,19 @@
 /**
- * Verified-token cache: the claims of tokens that passed a full verification, keyed by the whole
- * token string (a `Map` key: equality is over every character, so no other token, however long
- * the prefix it shares, can ever read an entry). An entry lives until the token's `exp` at most,
- * and at most `ttl` seconds; it is bound to the key-set version it was verified with, so a key
- * set replaced (rotation, refetch) drops it. It is only a shortcut for the signature and claim
- * checks: the caller still runs every per-request check (issuer policy, algorithm, time, DPoP,
- * scopes) on each use.
+ * Verified-token cache: the claims of tokens that passed a full verification. An entry is found
+ * by a 32-bit fingerprint of the token's last 32 characters (signature bytes) and returned only
+ * when the whole stored token string equals the presented one (`===`: every character compared),
+ * so no other token, however much it shares with a cached one, can ever read an entry. Keying a
+ * `Map` by the token string itself would do the same but hash ~1 KB per request (≈ 1 µs, more
+ * than the rest of a cache hit); two valid tokens that share a fingerprint only evict each other.
+ * An entry lives until the token's `exp` at most, and at most `ttl` seconds; it is bound to the
+ * key-set version it was verified with, so a key set replaced (rotation, refetch) drops it. It is
+ * only a shortcut for the signature and claim checks: the caller still runs every per-request
+ * check (issuer policy, algorithm, time, DPoP, scopes) on each use.
  *
  * A token is remembered from its second full verification on: one-off tokens (a client fetching
  * a token per request) would only churn the cache, and keeping them costs more than verifying
- * them. The doorkeeper that counts sightings holds 32-bit fingerprints, never claims: a collision
- * only lets a token in one verification early.
+ * them. The doorkeeper that counts sightings holds fingerprints, never claims: a collision only
+ * lets a token in one verification early.
  */
 import { LruCache } from '../stores/lru.js'
 import type { IssuerKeys } from '../keys/issuer-keys.js'
@@ -24,6 +27,8 @@ export interface TokenCacheLimits {
 }
 
 export interface CachedToken {
+  /** The whole token string the claims were verified from. */
+  token: string
   /** Deep-frozen: shared by every request that presents the token. */
   claims: AccessTokenClaims
   /** The issuer's keys, and their version, that verified the signature. */
@@ -41,7 +46,7 @@ function fingerprint (token: string): number {
 }
 
 export class TokenCache {
-  readonly #lru: LruCache<string, CachedToken>
+  readonly #lru: LruCache<number, CachedToken>
   readonly #seen = new Set<number>()
   readonly #max: number
   readonly #ttlMs: number
@@ -61,9 +66,11 @@ export class TokenCache {
 
   /** The entry for exactly this token, unless expired or verified with a replaced key set. */
   get (token: string): CachedToken | undefined {
-    const entry = this.#lru.get(token)
-    if (entry !== undefined && entry.keys.version !== entry.version) {
-      this.#lru.delete(token)
+    const id = fingerprint(token)
+    const entry = this.#lru.get(id)
+    if (entry === undefined || entry.token !== token) return undefined
+    if (entry.keys.version !== entry.version) {
+      this.#lru.delete(id)
       return undefined
     }
     return entry
@@ -74,13 +81,16 @@ export class TokenCache {
    * and only when the key set did not change during the verification (the entry must name the
    * keys that verified it).
    */
-  set (token: string, entry: CachedToken): void {
+  set (token: string, entry: Omit<CachedToken, 'token'>): void {
     const ttlMs = Math.min(entry.claims.exp * 1000 - this.#now(), this.#ttlMs)
-    if (ttlMs > 0 && this.#admit(token) && entry.keys.version === entry.version) this.#lru.set(token, entry, ttlMs)
+    if (!(ttlMs > 0)) return
+    const id = fingerprint(token)
+    // The sighting counts even when the key set changed under this verification (the first one
+    // of a cold start); the entry is kept only when it names the keys that verified it.
+    if (this.#admit(id) && entry.keys.version === entry.version) this.#lru.set(id, { token, ...entry }, ttlMs)
   }
 
-  #admit (token: string): boolean {
-    const id = fingerprint(token)
+  #admit (id: number): boolean {
     if (this.#seen.delete(id)) return true
     if (this.#seen.size >= this.#max) this.#seen.clear()
     this.#seen.add(id)

@@ -13,6 +13,7 @@ export class IssuerRegistry {
   readonly #events: KeyEvents
   readonly #entries: LruCache<string, IssuerKeys>
   readonly #cache: DocumentCache
+  readonly #ids = new WeakMap<ResolvedIssuer, string>()
 
   constructor (config: ResolvedConfig, events: KeyEvents) {
     this.#config = config
@@ -23,7 +24,9 @@ export class IssuerRegistry {
   }
 
   keysFor (entry: ResolvedIssuer): IssuerKeys {
-    const id = `${entry.issuer}\n${entry.jwksUri ?? ''}`
+    // The same id string per configured entry, so its hash is computed once, not per request.
+    let id = this.#ids.get(entry)
+    if (id === undefined) this.#ids.set(entry, id = `${entry.issuer}\n${entry.jwksUri ?? ''}`)
     let keys = this.#entries.get(id)
     if (keys !== undefined) return keys
     const { cache, timeout, staleIfError, jwks } = this.#config

@@ -14,6 +14,8 @@ export interface LruCacheOptions {
   now?: () => number
 }
 
+const NONE: unique symbol = Symbol('none')
+
 interface Entry<V> {
   value: V
   expiresAt: number
@@ -23,6 +25,8 @@ export class LruCache<K, V> {
   readonly maxEntries: number
   readonly #now: () => number
   readonly #map = new Map<K, Entry<V>>()
+  /** The most recently used key: reading it again needs no reordering (the hot-token case). */
+  #newest: K | typeof NONE = NONE
 
   constructor (options: LruCacheOptions) {
     assertMaxEntries(options.maxEntries)
@@ -39,8 +43,11 @@ export class LruCache<K, V> {
   get (key: K): V | undefined {
     const entry = this.#live(key)
     if (entry === undefined) return undefined
-    this.#map.delete(key)
-    this.#map.set(key, entry)
+    if (key !== this.#newest) {
+      this.#map.delete(key)
+      this.#map.set(key, entry)
+      this.#newest = key
+    }
     return entry.value
   }
 
@@ -58,8 +65,10 @@ export class LruCache<K, V> {
     // Deleting first moves an overwritten key to the most recent end.
     this.#map.delete(key)
     this.#map.set(key, { value, expiresAt: this.#now() + ttlMs })
+    this.#newest = key
     if (this.#map.size > this.maxEntries) {
-      // One insertion adds at most one entry over the cap, so one eviction is enough.
+      // One insertion adds at most one entry over the cap, so one eviction is enough (and it is
+      // never the newest: maxEntries ≥ 1).
       const oldest = this.#map.keys().next().value as K
       this.#map.delete(oldest)
     }
@@ -67,10 +76,12 @@ export class LruCache<K, V> {
 
   /** Removes `key`; `true` when it was present (expired or not). */
   delete (key: K): boolean {
+    if (key === this.#newest) this.#newest = NONE
     return this.#map.delete(key)
   }
 
   clear (): void {
+    this.#newest = NONE
     this.#map.clear()
   }
 
@@ -78,7 +89,7 @@ export class LruCache<K, V> {
     const entry = this.#map.get(key)
     if (entry === undefined) return undefined
     if (entry.expiresAt <= this.#now()) {
-      this.#map.delete(key)
+      this.delete(key)
       return undefined
     }
     return entry

@@ -6,6 +6,8 @@ import t from 'tap'
 import { harness } from '../helpers/app.js'
 import { expectInvalidToken } from '../helpers/expect.js'
 import { b64url, segment } from '../helpers/jws.js'
+import type { InvalidTokenError } from '../../lib/errors.js'
+import { decodeCompactJws } from '../../lib/jwt/compact.js'
 
 const NOT_A_JWT = 'not a JWT access token (opaque or encrypted); did the client request an audience?'
 const NOT_COMPACT = 'access token is not a well-formed compact JWS'
@@ -45,7 +47,10 @@ t.test('structure attacks: 401 invalid_token, no fetch', async (t) => {
     ['header "alg" not a string', `${segment({ alg: 256, kid: h.issuer.currentKey.kid })}.${payload}.${signature}`, BAD_HEADER],
     ['payload not JSON', `${header}.${b64url('{"sub":')}.${signature}`, BAD_PAYLOAD],
     ['payload a JSON string', `${header}.${segment('a string')}.${signature}`, BAD_PAYLOAD],
-    ['payload null', `${header}.${segment(null)}.${signature}`, BAD_PAYLOAD]
+    ['payload null', `${header}.${segment(null)}.${signature}`, BAD_PAYLOAD],
+    // JSON inside invalid UTF-8 (a lone continuation byte in a string): jose reads strictly, so do we.
+    ['header not UTF-8', `${b64url(Buffer.concat([Buffer.from('{"alg":"RS256","x":"'), Buffer.from([0x80]), Buffer.from('"}')]))}.${payload}.${signature}`, BAD_HEADER],
+    ['payload not UTF-8', `${header}.${b64url(Buffer.concat([Buffer.from('{"sub":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}')]))}.${signature}`, BAD_PAYLOAD]
   ]
   for (const [name, value, description] of cases) {
     await t.test(name, async (t) => {
@@ -102,4 +107,34 @@ t.test('a payload swapped under a valid signature fails', async (t) => {
   const forged = `${header as string}.${other.split('.')[1] as string}.${signature as string}`
   const res = await h.app.inject({ url: '/private', headers: { authorization: `Bearer ${forged}` } })
   expectInvalidToken(t, res, 'signature verification failed')
+})
+
+t.test('a signature is accepted in exactly its canonical spelling (checked without decoding it)', async (t) => {
+  // decodeCompactJws reads the unused bits off the last character; Buffer's decode + re-encode
+  // round trip is the reference: a spelling is canonical exactly when it survives it.
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
+  const header = segment({ alg: 'RS256' })
+  const payload = segment({ iss: 'https://issuer.example/' })
+  let accepted = 0
+  let refused = 0
+  for (let length = 1; length <= 8; length++) {
+    for (const last of alphabet) {
+      const signature = 'Q'.repeat(length - 1) + last
+      const reference = length % 4 !== 1 && Buffer.from(signature, 'base64url').toString('base64url') === signature
+      let ours: boolean
+      try {
+        decodeCompactJws(`${header}.${payload}.${signature}`, 'bearer')
+        ours = true
+      } catch (err) {
+        t.equal((err as InvalidTokenError).reason, 'malformed')
+        ours = false
+      }
+      if (ours !== reference) t.fail(`length ${length}, last character ${last}: ours ${ours}, Buffer ${reference}`)
+      if (ours) accepted++
+      else refused++
+    }
+  }
+  // Per group of 4: 4 canonical endings of 2 characters, 16 of 3, all 64 of 4, none of 1.
+  t.equal(accepted, 2 * (4 + 16 + 64))
+  t.equal(refused, 8 * 64 - accepted)
 })

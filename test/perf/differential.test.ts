@@ -10,10 +10,10 @@
 import { webcrypto, type KeyObject } from 'node:crypto'
 import t, { type Test } from 'tap'
 import { errors, jwtVerify, type CryptoKey, type JWTPayload } from 'jose'
-import { InvalidTokenError } from '../../lib/errors.js'
+import { AuthError, InvalidTokenError } from '../../lib/errors.js'
 import { checkClaims, joseOptions, mapJoseError, verifyClaims, type ClaimRules } from '../../lib/jwt/claims.js'
 import { decodeCompactJws } from '../../lib/jwt/compact.js'
-import { verifyJwtFast, type FastVerifyOptions } from '../../lib/jwt/fast-verify.js'
+import { verifyJwtFast, type FastVerifyOptions, type StrictlyDecoded } from '../../lib/jwt/fast-verify.js'
 import { ALGORITHMS, AUDIENCE, b64, claims, generatePair, ISSUER, rawToken, selectKey, signInput, token, type Pair } from './kit.js'
 
 type Verdict = { ok: true, payload: JWTPayload } | { ok: false, error: string }
@@ -35,10 +35,10 @@ async function joseVerdict (jwt: string, key: CryptoKey, options: FastVerifyOpti
 }
 
 /** The fast path as production runs it; `path` says who decided. */
-async function fastVerdict (jwt: string, key: CryptoKey, options: FastVerifyOptions): Promise<Verdict & { path: 'fast' | 'jose' }> {
+async function fastVerdict (jwt: string, key: CryptoKey, options: FastVerifyOptions, decoded?: StrictlyDecoded): Promise<Verdict & { path: 'fast' | 'jose' }> {
   let payload: JWTPayload | undefined
   try {
-    payload = verifyJwtFast(jwt, key, options)
+    payload = verifyJwtFast(jwt, key, options, decoded)
   } catch (err) {
     return { ok: false, error: describe(err), path: 'fast' }
   }
@@ -192,6 +192,15 @@ for (const alg of ALGORITHMS) {
 }
 const pairFor = (alg: string): { own: Pair, other: Pair } => pairs.get(alg.startsWith('RS') || alg.startsWith('PS') ? 'RSA' : alg.startsWith('ES') ? alg : 'OKP') as { own: Pair, other: Pair }
 
+/** `decodeCompactJws`'s reading of the token, `undefined` when it refuses the token. */
+function strictlyDecoded (jwt: string): StrictlyDecoded | undefined {
+  try {
+    return decodeCompactJws(jwt, 'bearer')
+  } catch {
+    return undefined
+  }
+}
+
 /** What `decodeCompactJws` guarantees before the fast path runs (its JSON checks aside). */
 function strictGrammar (jwt: string): boolean {
   const parts = jwt.split('.')
@@ -208,8 +217,18 @@ async function compare (t: Test, alg: string, c: Case, key: CryptoKey): Promise<
   t.equal(plain.ok, c.jose === 'accept', `${alg} ${c.name}: jose ${c.jose}s (the case tests what it says)`)
   t.same({ ok: fast.ok, ...(fast.ok ? { payload: fast.payload } : { error: fast.error }) }, plain, `${alg} ${c.name}: same verdict`)
   if (c.path !== undefined) t.equal(fast.path, c.path, `${alg} ${c.name}: decided by ${c.path}`)
+  // In the plugin the fast path reuses decodeCompactJws's reading of the token: same verdict.
+  const decoded = strictlyDecoded(jwt)
+  if (decoded !== undefined) {
+    const withDecoded = await fastVerdict(jwt, key, options, decoded)
+    t.same(withDecoded, fast, `${alg} ${c.name}: same verdict from the shared decoding`)
+  }
   const rules = rulesFor(alg, c.options)
-  const ours = await reason(async () => await verifyClaims(jwt, key, rules, 'bearer'))
+  const ours = await reason(async () => {
+    // A refusal is returned, not thrown (lib/jwt/claims.ts).
+    const result = await verifyClaims(jwt, key, rules, 'bearer', decoded)
+    if (result instanceof AuthError) throw result
+  })
   const reference = await reason(async () => {
     let payload: JWTPayload
     try {

@@ -354,7 +354,7 @@ t.test('TokenCache on its own', async (t) => {
     cache.set('a', e)
     t.equal(cache.get('a'), undefined, 'not on the first')
     cache.set('a', e)
-    t.equal(cache.get('a'), e, 'on the second')
+    t.equal(cache.get('a')?.claims, e.claims, 'on the second')
     cache.set('b', e)
     cache.set('c', e)
     cache.set('d', e)
@@ -374,10 +374,10 @@ t.test('TokenCache on its own', async (t) => {
     }
     t.equal(cache.get('past'), undefined)
     now += 9_999
-    t.equal(cache.get('soon'), soon)
+    t.equal(cache.get('soon')?.claims, soon.claims)
     now += 1
     t.equal(cache.get('soon'), undefined, 'gone at exp')
-    t.equal(cache.get('far'), far)
+    t.equal(cache.get('far')?.claims, far.claims)
     now += 290_000
     t.equal(cache.get('far'), undefined, 'gone after ttl')
   })
@@ -387,7 +387,7 @@ t.test('TokenCache on its own', async (t) => {
     const e = entry(now / 1000 + 60)
     cache.set('a', e)
     cache.set('a', e)
-    t.equal(cache.get('a'), e)
+    t.equal(cache.get('a')?.claims, e.claims)
     ;(keys as { version: number }).version = 2
     t.equal(cache.get('a'), undefined)
     t.equal(cache.size, 0)
@@ -398,7 +398,28 @@ t.test('TokenCache on its own', async (t) => {
     const e = { ...entry(Date.now() / 1000 + 60), keys: { version: 7 } as unknown as IssuerKeys, version: 7 }
     cache.set('a', e)
     cache.set('a', e)
-    t.equal(cache.get('a'), e)
+    t.equal(cache.get('a')?.claims, e.claims)
+  })
+
+  t.test('found by a fingerprint, returned only for the very same token string', async (t) => {
+    const cache = new TokenCache({ max: 10, ttl: 300 }, clock)
+    const tail = 'S'.repeat(32)
+    const own = { keys: { version: 3 } as unknown as IssuerKeys, version: 3 }
+    const e = { ...entry(now / 1000 + 60), ...own }
+    cache.set(`a.b.${tail}`, e)
+    cache.set(`a.b.${tail}`, e)
+    t.equal(cache.get(`a.b.${tail}`)?.claims, e.claims)
+    // Same last 32 characters, so the same fingerprint: a different token never reads the entry.
+    for (const other of [`a.c.${tail}`, `x.b.${tail}`, `a.b.${tail}`.slice(1), `.a.b.${tail}`]) {
+      t.equal(cache.get(other), undefined, `no entry for ${other.slice(0, 6)}…`)
+    }
+    // A second valid token with that fingerprint replaces the first (an eviction, never a mix-up).
+    const f = { ...entry(now / 1000 + 60), ...own }
+    cache.set(`z.z.${tail}`, f)
+    cache.set(`z.z.${tail}`, f)
+    t.equal(cache.get(`z.z.${tail}`)?.claims, f.claims)
+    t.equal(cache.get(`a.b.${tail}`), undefined)
+    t.equal(cache.size, 1)
   })
 
   t.test('deepFreeze', async (t) => {

@@ -38,6 +38,30 @@ t.test('evicts the least recently used entry; get counts as a use', async (t) =>
   t.equal(lru.peek('c'), undefined, 'then c, the next least recently used')
 })
 
+t.test('the most recent entry read again keeps its place; recency stays exact around it', async (t) => {
+  const lru = new LruCache<string, string>({ maxEntries: 3 })
+  lru.set('a', 'A', 1000)
+  lru.set('b', 'B', 1000)
+  lru.set('c', 'C', 1000)
+  t.equal(lru.get('c'), 'C')
+  t.equal(lru.get('c'), 'C', 'read twice: still the most recent')
+  t.equal(lru.get('a'), 'A')
+  t.equal(lru.get('a'), 'A')
+  lru.set('d', 'D', 1000)
+  t.equal(lru.peek('b'), undefined, 'b, the least recently used, evicted')
+  // The newest entry deleted: the next read of another key must move it.
+  t.ok(lru.delete('d'))
+  t.equal(lru.get('c'), 'C')
+  lru.set('e', 'E', 1000)
+  lru.set('f', 'F', 1000)
+  t.equal(lru.peek('a'), undefined, 'a evicted: c was moved after it')
+  t.equal(lru.peek('c'), 'C')
+  lru.clear()
+  lru.set('x', 'X', 1000)
+  t.equal(lru.get('x'), 'X')
+  t.equal(lru.size, 1)
+})
+
 t.test('peek does not change the eviction order', async (t) => {
   const lru = new LruCache<string, string>({ maxEntries: 2 })
   lru.set('a', 'A', 1000)
