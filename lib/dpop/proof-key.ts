@@ -21,6 +21,16 @@ const keys = new LruCache<string, CryptoKey>({ maxEntries: 1000 })
  * to judge.
  */
 export function jwkThumbprint (jwk: Record<string, unknown>): string | undefined {
+  // Asked twice per proof (the key cache, then the `cnf.jkt` match) for the same parsed object.
+  if (thumbprints.has(jwk)) return thumbprints.get(jwk)
+  const thumbprint = computeThumbprint(jwk)
+  thumbprints.set(jwk, thumbprint)
+  return thumbprint
+}
+
+const thumbprints = new WeakMap<Record<string, unknown>, string | undefined>()
+
+function computeThumbprint (jwk: Record<string, unknown>): string | undefined {
   const members = MEMBERS.get(jwk.kty)
   if (members === undefined) return undefined
   const canonical: Record<string, string> = {}

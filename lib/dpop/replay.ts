@@ -9,17 +9,21 @@
  */
 import { createHash } from 'node:crypto'
 import { InvalidDpopProofError, ReplayStoreUnavailableError } from '../errors.js'
+import { MemoryReplayStore } from '../stores/memory-replay.js'
 import type { ReplayStore } from '../stores/types.js'
 
 export class ReplayGuard {
   readonly #store: ReplayStore
   readonly #ttlSeconds: number
   readonly #timeoutMs: number
+  /** The built-in store itself (not a subclass, which may override `checkAndRemember`): it answers at once, no timeout to arm. */
+  readonly #local: MemoryReplayStore | undefined
 
   constructor (store: ReplayStore, windowSeconds: number, timeoutMs: number) {
     this.#store = store
     this.#ttlSeconds = Math.ceil(windowSeconds) + 1
     this.#timeoutMs = timeoutMs
+    this.#local = Object.getPrototypeOf(store) === MemoryReplayStore.prototype ? store as MemoryReplayStore : undefined
   }
 
   get ttlSeconds (): number {
@@ -29,6 +33,10 @@ export class ReplayGuard {
   /** Resolves when the proof is new; throws when it is a replay or the store cannot tell. */
   async check (jkt: string, jti: string): Promise<void> {
     const key = `${jkt}.${createHash('sha256').update(jti).digest('base64url')}`
+    if (this.#local !== undefined) {
+      if (!this.#local.checkAndRememberNow(key, this.#ttlSeconds)) throw new InvalidDpopProofError('proof_replayed', 'DPoP proof replayed')
+      return
+    }
     let timer: NodeJS.Timeout | undefined
     let fresh: unknown
     try {

@@ -38,6 +38,14 @@ export class MemoryReplayStore implements ReplayStore {
   }
 
   async checkAndRemember (key: string, ttlSeconds: number): Promise<boolean> {
+    return this.checkAndRememberNow(key, ttlSeconds)
+  }
+
+  /**
+   * `checkAndRemember`, answered synchronously: this store never waits, so the replay guard
+   * calls this directly and spares each DPoP request a timeout timer and a promise race.
+   */
+  checkAndRememberNow (key: string, ttlSeconds: number): boolean {
     const ttlMs = ttlSecondsToMs(ttlSeconds)
     // `peek`, not `get`: a replay must not refresh the entry's place, so eviction stays
     // oldest-first, and with one TTL for all proofs the oldest entries are the expired ones.
