@@ -35,6 +35,15 @@ export interface AuthRequest extends VerifyRequest {
   targetUrl?: (publicBaseURL: string | undefined) => string
 }
 
+/**
+ * `run`'s answer for a required route whose request carries no credentials at all: the commonest
+ * refusal (unauthenticated traffic, probes), fixed for a route, so the hook replies with what
+ * `missingCredentials(route)` gave it once, and no error is built per request.
+ */
+export const NO_CREDENTIALS: unique symbol = Symbol('fastify-auth0-api: no credentials')
+
+export type RunOutcome = VerifyResult | AuthError | typeof NO_CREDENTIALS | undefined
+
 export class Verifier {
   readonly #config: ResolvedConfig
   readonly #challenges: Challenges
@@ -51,8 +60,14 @@ export class Verifier {
   /** Verifies a request for a route; `undefined` for an anonymous request on an optional route. */
   async authenticate (request: AuthRequest, route: RouteRequirements): Promise<VerifyResult | undefined> {
     const outcome = await this.run(request, route)
+    if (outcome === NO_CREDENTIALS) throw this.missingCredentials(route)
     if (outcome instanceof AuthError) throw outcome
     return outcome
+  }
+
+  /** The refusal of a request without credentials on `route`, headers filled. */
+  missingCredentials (route: RouteRequirements): AuthError {
+    return this.#challenges.apply(new MissingCredentialsError(), route.dpop ?? this.#config.dpop.mode)
   }
 
   /**
@@ -61,9 +76,9 @@ export class Verifier {
    * synchronously in the usual case (keys cached, static issuers), and a `throw` in a server
    * costs more than the rest of a refusal (V8 records a message and a stack trace for each one).
    */
-  run (request: AuthRequest, route: RouteRequirements): MaybePromise<VerifyResult | AuthError | undefined> {
+  run (request: AuthRequest, route: RouteRequirements): MaybePromise<RunOutcome> {
     const mode: DpopMode = route.dpop ?? this.#config.dpop.mode
-    let outcome: MaybePromise<VerifyResult | AuthError | undefined>
+    let outcome: MaybePromise<RunOutcome>
     try {
       outcome = this.#run(request, route, mode)
     } catch (err) {
@@ -80,10 +95,10 @@ export class Verifier {
     return this.#challenges.apply(authError, mode)
   }
 
-  #run (request: AuthRequest, route: RouteRequirements, mode: DpopMode): MaybePromise<VerifyResult | AuthError | undefined> {
+  #run (request: AuthRequest, route: RouteRequirements, mode: DpopMode): MaybePromise<RunOutcome> {
     // 1. Authorization header
     const credentials = readCredentials(request.headers.authorization, request.authorizationCount, this.#config.maxTokenLength)
-    if (credentials === undefined) return route.optional ? undefined : new MissingCredentialsError()
+    if (credentials === undefined) return route.optional ? undefined : NO_CREDENTIALS
     const { scheme, token } = credentials
 
     // 2. Scheme and DPoP mode rules

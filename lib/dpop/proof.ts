@@ -6,9 +6,10 @@
  *   token is known good.
  * Every failure is a 401 `invalid_dpop_proof` with a fixed description naming what is wrong.
  */
+import { isUtf8 } from 'node:buffer'
 import { EmbeddedJWK, errors as joseErrors, jwtVerify } from 'jose'
 import { InvalidDpopProofError } from '../errors.js'
-import { verifyJwtFast } from '../jwt/fast-verify.js'
+import { verifyJwtFast, type StrictlyDecoded } from '../jwt/fast-verify.js'
 import { normalizeHttpUrl } from './htu.js'
 import { proofKey } from './proof-key.js'
 
@@ -44,6 +45,8 @@ export interface DecodedProof {
   /** The embedded public key, checked for shape only (jose imports it in `verifyProofSignature`). */
   jwk: Record<string, unknown>
   payload: Record<string, unknown>
+  /** Header and payload, when both were strict UTF-8: the fast path then reuses this reading. */
+  strict?: StrictlyDecoded
 }
 
 /** What the request says the proof must match. */
@@ -67,11 +70,18 @@ function isObject (value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
-function decodeSegment (segment: string): unknown {
+interface Segment {
+  value: unknown
+  /** Valid UTF-8, as jose requires: only then may the fast path reuse `value`. */
+  utf8: boolean
+}
+
+function decodeSegment (segment: string): Segment | undefined {
   // Unpadded base64url only; a length of 1 mod 4 cannot be base64url at all.
   if (!SEGMENT.test(segment) || segment.length % 4 === 1) return undefined
+  const bytes = Buffer.from(segment, 'base64url')
   try {
-    return JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'))
+    return { value: JSON.parse(bytes.toString('utf8')), utf8: isUtf8(bytes) }
   } catch {
     return undefined
   }
@@ -81,8 +91,10 @@ function decodeSegment (segment: string): unknown {
 export function decodeProof (value: string, algorithms: readonly string[]): DecodedProof {
   if (value.length > MAX_PROOF_LENGTH) fail('proof_too_large', 'DPoP proof too large')
   const parts = value.split('.')
-  const header = parts.length === 3 ? decodeSegment(parts[0] as string) : undefined
-  const payload = parts.length === 3 ? decodeSegment(parts[1] as string) : undefined
+  const h = parts.length === 3 ? decodeSegment(parts[0] as string) : undefined
+  const p = parts.length === 3 ? decodeSegment(parts[1] as string) : undefined
+  const header = h?.value
+  const payload = p?.value
   if (!isObject(header) || !isObject(payload) || !SEGMENT.test(parts[2] as string)) {
     fail('proof_malformed', 'DPoP proof is not a compact JWS with JSON header and payload')
   }
@@ -97,7 +109,9 @@ export function decodeProof (value: string, algorithms: readonly string[]): Deco
   if (jwk.kty !== type.kty || jwk.crv !== type.crv || (jwk.alg !== undefined && jwk.alg !== alg)) {
     fail('proof_jwk_mismatch', 'DPoP proof "jwk" does not match the proof algorithm')
   }
-  return { compact: value, alg, jwk, payload }
+  const proof: DecodedProof = { compact: value, alg, jwk, payload }
+  if (h?.utf8 === true && p?.utf8 === true) proof.strict = { header, payload }
+  return proof
 }
 
 /** `jti`, `htm`, `htu`, `iat`, `ath` against the request; `nonce` is left to nonce.ts. */
@@ -128,7 +142,7 @@ export function checkProofClaims (payload: Record<string, unknown>, expected: Pr
 export async function verifyProofSignature (proof: DecodedProof): Promise<void> {
   try {
     const key = await proofKey(proof.jwk, proof.alg)
-    if (key === undefined || verifyJwtFast(proof.compact, key, { algorithms: [proof.alg], requiredClaims: [] }) === undefined) {
+    if (key === undefined || verifyJwtFast(proof.compact, key, { algorithms: [proof.alg], requiredClaims: [] }, proof.strict) === undefined) {
       await jwtVerify(proof.compact, EmbeddedJWK, { typ: 'dpop+jwt', algorithms: [proof.alg] })
     }
   } catch (err) {
