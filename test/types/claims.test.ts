@@ -22,7 +22,7 @@ export function assertType<T extends true> (): T | undefined { return undefined 
 
 const positive = `
 import Fastify from 'fastify'
-import auth0Plugin, { type AccessTokenClaims, type AuthInfo, InvalidTokenError } from 'fastify-auth0-api'
+import auth0Plugin, { type AccessTokenClaims, type AuthInfo, InvalidTokenError, type RequireAuthHook } from 'fastify-auth0-api'
 import { assertType, type Equal } from './helpers.js'
 
 declare module 'fastify-auth0-api' {
@@ -45,6 +45,13 @@ app.get('/private', { preHandler: app.requireAuth('read:messages') }, async (req
   return { sub: request.claims.sub.toUpperCase(), roles }
 })
 app.get('/admin', { onRequest: app.requireAuth({ scopes: ['admin', 'owner'], match: 'any', claim: 'permissions' }) }, async () => ({}))
+// The hook as a global hook, and awaited by hand (two arguments: a promise) in an app's own hook.
+const hook: RequireAuthHook = app.requireAuth()
+app.addHook('onRequest', app.requireAuth())
+app.addHook('preHandler', async function (request, reply) {
+  const settled: Promise<void> = hook.call(this, request, reply)
+  await settled
+})
 
 // @ts-expect-error match is 'all' or 'any'
 app.requireAuth({ scopes: 'x', match: 'nope' })
