@@ -3,14 +3,14 @@
  * (the token was issued for this proof key, RFC 9449 §6). A binding failure is the token's fault
  * (401 `invalid_token`): the token is not usable with this key.
  */
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 import { InvalidTokenError } from '../errors.js'
 import { jwkThumbprint } from './proof-key.js'
 import type { AccessTokenClaims } from '../types.js'
 
 /** `ath`: base64url(SHA-256(ASCII access token)). The token is b64token grammar, so ASCII. */
 export function accessTokenHash (token: string): string {
-  return createHash('sha256').update(token).digest('base64url')
+  return hash('sha256', token, 'base64url')
 }
 
 /** The `cnf.jkt` of a token presented with the DPoP scheme; an unbound token is refused. */

@@ -6,7 +6,7 @@
  * any other member (`use`, `key_ops`, `ext` …) can change what jose does with it, so such a proof
  * goes to jose unchanged.
  */
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 import { importJWK, type CryptoKey, type JWK } from 'jose'
 import { LruCache } from '../stores/lru.js'
 
@@ -39,7 +39,7 @@ function computeThumbprint (jwk: Record<string, unknown>): string | undefined {
     if (typeof value !== 'string') return undefined
     canonical[name] = value
   }
-  return createHash('sha256').update(JSON.stringify(canonical)).digest('base64url')
+  return hash('sha256', JSON.stringify(canonical), 'base64url')
 }
 
 /** `alg` and the thumbprint; `undefined` for a JWK with any member the thumbprint does not cover. */

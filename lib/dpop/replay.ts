@@ -7,7 +7,7 @@
  * The store failing or not answering within `timeout` fails closed with a 503: no proof is
  * accepted unless we know it was not seen, and the outage is the server's, not the client's.
  */
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 import { InvalidDpopProofError, ReplayStoreUnavailableError } from '../errors.js'
 import { MemoryReplayStore } from '../stores/memory-replay.js'
 import type { ReplayStore } from '../stores/types.js'
@@ -32,7 +32,7 @@ export class ReplayGuard {
 
   /** Resolves when the proof is new; throws when it is a replay or the store cannot tell. */
   async check (jkt: string, jti: string): Promise<void> {
-    const key = `${jkt}.${createHash('sha256').update(jti).digest('base64url')}`
+    const key = `${jkt}.${hash('sha256', jti, 'base64url')}`
     if (this.#local !== undefined) {
       if (!this.#local.checkAndRememberNow(key, this.#ttlSeconds)) throw new InvalidDpopProofError('proof_replayed', 'DPoP proof replayed')
       return
