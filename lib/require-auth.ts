@@ -13,7 +13,7 @@ import { AuthError } from './errors.js'
 import type { Diagnostics } from './diagnostics/index.js'
 import { fastifyRequestUrl } from './dpop/htu.js'
 import { headerCount } from './http/header-count.js'
-import { JSON_TYPE, logRefusal, sendAuthError } from './http/reply.js'
+import { sendAuthError } from './http/reply.js'
 import { routeRequirements } from './scopes.js'
 import type { RequireAuthOptions, VerifyResult } from './types.js'
 import { isPromise } from './util/maybe-async.js'
@@ -53,14 +53,6 @@ export interface RequireAuthHook {
 
 export type RequireAuth = (spec?: string | string[] | RequireAuthOptions) => RequireAuthHook
 
-/** A refusal fixed for a route, replied from strings made once. */
-interface PreparedRefusal {
-  statusCode: number
-  reason: string
-  wwwAuthenticate: string
-  body: string
-}
-
 /** Applies the outcome: sets `request.claims` / `request.auth`, or replies with the refusal. */
 function settle (request: FastifyRequest, reply: FastifyReply, outcome: VerifyResult | AuthError | undefined, diagnostics: Diagnostics | undefined): FastifyReply | Promise<FastifyReply> | undefined {
   if (outcome instanceof AuthError) return sendAuthError(request, reply, outcome, diagnostics)
@@ -74,19 +66,12 @@ function settle (request: FastifyRequest, reply: FastifyReply, outcome: VerifyRe
 export function createRequireAuth (verifier: Verifier, diagnostics?: Diagnostics): RequireAuth {
   return function requireAuth (spec) {
     const route = routeRequirements(spec)
-    // Built here, never handed out: diagnostics hooks get a fresh error per request.
+    // Built once for the route and used for every request without credentials: nothing sees the
+    // error object but the reply, unless diagnostics hooks do (they get a fresh one each time).
     const missing = verifier.missingCredentials(route)
-    const prepared: PreparedRefusal = {
-      statusCode: missing.statusCode,
-      reason: missing.reason,
-      wwwAuthenticate: missing.headers['www-authenticate'] as string,
-      body: JSON.stringify(missing.toJSON())
-    }
     const refuse = (request: FastifyRequest, reply: FastifyReply, outcome: RunOutcome): FastifyReply | Promise<FastifyReply> | undefined => {
       if (outcome !== NO_CREDENTIALS) return settle(request, reply, outcome, diagnostics)
-      if (diagnostics !== undefined) return sendAuthError(request, reply, verifier.missingCredentials(route), diagnostics)
-      logRefusal(request, prepared)
-      return reply.code(prepared.statusCode).header('www-authenticate', prepared.wwwAuthenticate).type(JSON_TYPE).send(prepared.body)
+      return sendAuthError(request, reply, diagnostics === undefined ? missing : verifier.missingCredentials(route), diagnostics)
     }
     return function auth0RequireAuth (request: FastifyRequest, reply: FastifyReply, done?: HookHandlerDoneFunction): void | Promise<void> {
       const outcome = verifier.run(new FastifyAuthRequest(request), route)

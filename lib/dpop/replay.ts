@@ -9,21 +9,17 @@
  */
 import { hash } from 'node:crypto'
 import { InvalidDpopProofError, ReplayStoreUnavailableError } from '../errors.js'
-import { MemoryReplayStore } from '../stores/memory-replay.js'
 import type { ReplayStore } from '../stores/types.js'
 
 export class ReplayGuard {
   readonly #store: ReplayStore
   readonly #ttlSeconds: number
   readonly #timeoutMs: number
-  /** The built-in store itself (not a subclass, which may override `checkAndRemember`): it answers at once, no timeout to arm. */
-  readonly #local: MemoryReplayStore | undefined
 
   constructor (store: ReplayStore, windowSeconds: number, timeoutMs: number) {
     this.#store = store
     this.#ttlSeconds = Math.ceil(windowSeconds) + 1
     this.#timeoutMs = timeoutMs
-    this.#local = Object.getPrototypeOf(store) === MemoryReplayStore.prototype ? store as MemoryReplayStore : undefined
   }
 
   get ttlSeconds (): number {
@@ -33,30 +29,36 @@ export class ReplayGuard {
   /** Resolves when the proof is new; throws when it is a replay or the store cannot tell. */
   async check (jkt: string, jti: string): Promise<void> {
     const key = `${jkt}.${hash('sha256', jti, 'base64url')}`
-    if (this.#local !== undefined) {
-      if (!this.#local.checkAndRememberNow(key, this.#ttlSeconds)) throw new InvalidDpopProofError('proof_replayed', 'DPoP proof replayed')
-      return
-    }
-    let timer: NodeJS.Timeout | undefined
     let fresh: unknown
     try {
-      fresh = await Promise.race([
-        this.#store.checkAndRemember(key, this.#ttlSeconds),
-        // Not unref'd: it lives only while a request waits, and is always cleared below.
-        new Promise((_resolve, reject) => {
-          timer = setTimeout(() => reject(new Error(`replay store did not answer within ${this.#timeoutMs} ms`)), this.#timeoutMs)
-        })
-      ])
+      // A store that answers at once needs no timeout (and no timer per request).
+      fresh = this.#store.checkAndRememberNow !== undefined
+        ? this.#store.checkAndRememberNow(key, this.#ttlSeconds)
+        : await this.#bounded(this.#store.checkAndRemember(key, this.#ttlSeconds))
     } catch (err) {
       throw new ReplayStoreUnavailableError('replay_store_failed', 'DPoP replay check unavailable', 5, { cause: err })
-    } finally {
-      clearTimeout(timer)
     }
     if (fresh === false) throw new InvalidDpopProofError('proof_replayed', 'DPoP proof replayed')
     if (fresh !== true) {
       throw new ReplayStoreUnavailableError('replay_store_failed', 'DPoP replay check unavailable', 5, {
         cause: new TypeError('ReplayStore.checkAndRemember must resolve true or false')
       })
+    }
+  }
+
+  /** The store's answer, or a rejection once `timeout` has passed without one. */
+  async #bounded (answer: Promise<boolean>): Promise<unknown> {
+    let timer: NodeJS.Timeout | undefined
+    try {
+      return await Promise.race([
+        answer,
+        // Not unref'd: it lives only while a request waits, and is always cleared below.
+        new Promise((_resolve, reject) => {
+          timer = setTimeout(() => reject(new Error(`replay store did not answer within ${this.#timeoutMs} ms`)), this.#timeoutMs)
+        })
+      ])
+    } finally {
+      clearTimeout(timer)
     }
   }
 }

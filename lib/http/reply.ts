@@ -8,7 +8,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { AuthError } from '../errors.js'
 import { replyWithDiagnostics, type Diagnostics } from '../diagnostics/index.js'
 
-export const JSON_TYPE = 'application/json; charset=utf-8'
+const JSON_TYPE = 'application/json; charset=utf-8'
 const bodies = new Map<string, string>()
 
 function body (err: AuthError): string {
@@ -22,17 +22,12 @@ function body (err: AuthError): string {
   return text
 }
 
-/** The log line of a refused request: the reason and status (Fastify adds the request id), never the token. */
-export function logRefusal (request: FastifyRequest, refusal: { reason: string, statusCode: number }): void {
-  request.log.info({ reason: refusal.reason, statusCode: refusal.statusCode }, 'fastify-auth0-api: authentication failed')
-}
-
 export function sendAuthError (request: FastifyRequest, reply: FastifyReply, err: AuthError, diagnostics?: Diagnostics): FastifyReply | Promise<FastifyReply> {
   if (err.statusCode >= 500) {
     const level = err.statusCode === 503 ? 'warn' : 'error'
     request.log[level]({ reason: err.reason, err: err.cause ?? err }, `fastify-auth0-api: ${err.reason}`)
   } else {
-    logRefusal(request, err)
+    request.log.info({ reason: err.reason, statusCode: err.statusCode }, 'fastify-auth0-api: authentication failed')
   }
   if (diagnostics !== undefined) return replyWithDiagnostics(diagnostics, request, reply, err)
   return reply.code(err.statusCode).headers(err.headers).type(JSON_TYPE).send(body(err))

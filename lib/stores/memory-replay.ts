@@ -41,10 +41,7 @@ export class MemoryReplayStore implements ReplayStore {
     return this.checkAndRememberNow(key, ttlSeconds)
   }
 
-  /**
-   * `checkAndRemember`, answered synchronously: this store never waits, so the replay guard
-   * calls this directly and spares each DPoP request a timeout timer and a promise race.
-   */
+  /** `checkAndRemember`, answered synchronously (see `ReplayStore.checkAndRememberNow`). */
   checkAndRememberNow (key: string, ttlSeconds: number): boolean {
     const ttlMs = ttlSecondsToMs(ttlSeconds)
     // `peek`, not `get`: a replay must not refresh the entry's place, so eviction stays

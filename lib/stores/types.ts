@@ -22,4 +22,10 @@ export interface ReplayStore {
    * Rejects when the store cannot answer; callers then fail closed.
    */
   checkAndRemember (key: string, ttlSeconds: number): Promise<boolean>
+  /**
+   * Optional: the same answer synchronously, for a store that never waits (the in-memory one).
+   * When present, the replay guard calls it instead of `checkAndRemember` and arms no timeout;
+   * a store that overrides one of the two must override both.
+   */
+  checkAndRememberNow? (key: string, ttlSeconds: number): boolean
 }
