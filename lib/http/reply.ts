@@ -9,15 +9,18 @@ import type { AuthError } from '../errors.js'
 import { replyWithDiagnostics, type Diagnostics } from '../diagnostics/index.js'
 
 const JSON_TYPE = 'application/json; charset=utf-8'
-const bodies = new Map<string, string>()
+// error code → description → body. Both are string literals of this library, so the lookups
+// hash nothing new (a key built by concatenation would be a fresh string on every refusal).
+const bodies = new Map<string, Map<string, string>>()
 
 function body (err: AuthError): string {
-  const key = `${err.error} ${err.error_description}`
-  let text = bodies.get(key)
+  let byDescription = bodies.get(err.error)
+  if (byDescription === undefined) bodies.set(err.error, byDescription = new Map())
+  let text = byDescription.get(err.error_description)
   if (text === undefined) {
     text = JSON.stringify(err.toJSON())
     // Descriptions come from a fixed set; the bound is a safety net.
-    if (bodies.size < 1000) bodies.set(key, text)
+    if (byDescription.size < 1000) byDescription.set(err.error_description, text)
   }
   return text
 }
