@@ -11,11 +11,12 @@
  * `authenticate`.
  */
 import type { ResolvedConfig } from './config/options.js'
+import { observe, observing, publicAuthError, type Verdict } from './diagnostics/channels.js'
 import { AuthError, type ChallengeScheme, InsufficientScopeError, InternalAuthError, InvalidRequestError, InvalidTokenError, MissingCredentialsError } from './errors.js'
 import { readCredentials } from './http/authorization.js'
 import type { Challenges, DpopMode } from './http/challenge.js'
 import { DpopChecks, type DpopOutcome, type PendingProof } from './dpop/checks.js'
-import { TokenVerifier } from './jwt/token-verifier.js'
+import { TokenVerifier, type TokenRequest } from './jwt/token-verifier.js'
 import type { IssuerRegistry } from './keys/issuer-registry.js'
 import type { IssuerPolicy } from './keys/issuer-policy.js'
 import { satisfies, type RouteRequirements } from './scopes.js'
@@ -23,7 +24,7 @@ import type { AccessTokenClaims, VerifyRequest, VerifyResult } from './types.js'
 import { isPromise, then, type MaybePromise } from './util/maybe-async.js'
 
 /** A request as the pipeline sees it. */
-export interface AuthRequest extends VerifyRequest {
+export interface AuthRequest extends VerifyRequest, TokenRequest {
   /** Authorization header lines received (Node keeps only the first in `headers`). */
   authorizationCount: number
   /** DPoP header lines received; default: counted from `headers.dpop`. */
@@ -33,6 +34,8 @@ export interface AuthRequest extends VerifyRequest {
    * proxy header. Default: `url` taken as absolute, or as a path under `publicBaseURL`.
    */
   targetUrl?: (publicBaseURL: string | undefined) => string
+  /** The route pattern, for diagnostics; read only when someone subscribes to the channels. */
+  readonly route?: string | undefined
 }
 
 /**
@@ -77,6 +80,12 @@ export class Verifier {
    * inside a server, more than the rest of a refusal.
    */
   run (request: AuthRequest, route: RouteRequirements): MaybePromise<RunOutcome> {
+    // Diagnostics channels (lib/diagnostics/channels.ts): nothing is made unless someone listens.
+    if (observing()) return observe(request, () => this.#outcome(request, route), (outcome) => this.#verdict(outcome, request, route))
+    return this.#outcome(request, route)
+  }
+
+  #outcome (request: AuthRequest, route: RouteRequirements): MaybePromise<RunOutcome> {
     const mode: DpopMode = route.dpop ?? this.#config.dpop.mode
     let outcome: MaybePromise<RunOutcome>
     try {
@@ -88,6 +97,21 @@ export class Verifier {
       return outcome.then((value) => value instanceof AuthError ? this.#refusal(value, mode) : value, (err: unknown) => this.#refusal(err, mode))
     }
     return outcome instanceof AuthError ? this.#refusal(outcome, mode) : outcome
+  }
+
+  /** What the diagnostics channels publish of an outcome: no token, no claim but `iss`. */
+  #verdict (outcome: RunOutcome, request: AuthRequest, route: RouteRequirements): Verdict {
+    if (outcome === undefined) return { outcome: 'accepted', cached: false }
+    const refusal = outcome === NO_CREDENTIALS ? this.missingCredentials(route) : outcome instanceof AuthError ? outcome : undefined
+    if (refusal === undefined) {
+      const { auth, claims } = outcome as VerifyResult
+      return { outcome: 'accepted', scheme: auth.scheme, issuer: claims.iss, cached: request.tokenCacheHit === true }
+    }
+    // A refusal after a cache hit (a missing scope) is `cached` too: the cache answered for the token.
+    const cached = outcome !== NO_CREDENTIALS && request.tokenCacheHit === true
+    const verdict: Verdict = { outcome: refusal.statusCode >= 500 ? 'error' : 'refused', reason: refusal.reason, statusCode: refusal.statusCode, cached, error: publicAuthError(refusal) }
+    if (refusal.scheme !== undefined) verdict.scheme = refusal.scheme
+    return verdict
   }
 
   #refusal (err: unknown, mode: DpopMode): AuthError {

@@ -31,6 +31,12 @@ function slotKey (alg: string, kid: string | undefined): string {
   return kid === undefined ? alg : `${alg} ${kid}`
 }
 
+/** The request, as the token verifier sees it. */
+export interface TokenRequest extends VerifyRequest {
+  /** Set to true when the verified-token cache answers (for the diagnostics channels). */
+  tokenCacheHit?: boolean
+}
+
 export class TokenVerifier {
   readonly #config: ResolvedConfig
   readonly #registry: IssuerRegistry
@@ -50,12 +56,15 @@ export class TokenVerifier {
    * thrown for the other checks): synchronously when nothing has to be waited for (a static
    * issuer list, a known key, the fast path), else as a promise.
    */
-  verify (token: string, request: VerifyRequest, scheme: ChallengeScheme): MaybePromise<AccessTokenClaims | AuthError> {
+  verify (token: string, request: TokenRequest, scheme: ChallengeScheme): MaybePromise<AccessTokenClaims | AuthError> {
     const cached = this.#cache?.get(token)
     if (cached === undefined) return this.#verify(token, request, scheme, undefined)
     // The cached `iss` is the one a full verification would decode: the same token string.
-    return then(this.#policy.resolve(cached.claims.iss, request, scheme),
-      (issuer) => this.#reusable(cached, issuer) ? cached.claims : this.#verify(token, request, scheme, issuer))
+    return then(this.#policy.resolve(cached.claims.iss, request, scheme), (issuer) => {
+      if (!this.#reusable(cached, issuer)) return this.#verify(token, request, scheme, issuer)
+      request.tokenCacheHit = true
+      return cached.claims
+    })
   }
 
   #reusable (cached: CachedToken, issuer: ResolvedIssuer): boolean {
