@@ -45,6 +45,7 @@ export type {
   TokenSet
 } from './token-exchange/client.js'
 export type { Auth0Api } from './plugin.js'
+export type { AuthErrorHandler } from './http/reply.js'
 export type { RequireAuth, RequireAuthHook } from './require-auth.js'
 export type { CacheAdapter, ReplayStore } from './stores/types.js'
 export type {

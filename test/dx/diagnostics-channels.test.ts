@@ -170,15 +170,14 @@ t.test('the tracing channel wraps each verification: start, end, asyncStart, asy
   t.match(failed?.channel === 'error' ? failed.snapshot : {}, { outcome: 'refused', reason: 'token_expired', statusCode: 401, scheme: 'bearer', cached: false })
 
   // A subscriber changing what it got cannot change the reply.
-  const vandal = (context: VerifyContext): void => { if (context.error !== undefined) context.error.headers['www-authenticate'] = 'vandalised' }
-  const tracing = dc.tracingChannel<unknown, VerifyContext>(diagnosticsChannels.verify)
-  tracing.subscribe({ error: vandal })
-  t.teardown(() => { tracing.unsubscribe({ error: vandal }) })
+  const vandal = (context: unknown): void => { (context as VerifyContext).error!.headers['www-authenticate'] = 'vandalised' }
+  const errors = dc.tracingChannel<unknown, VerifyContext>(diagnosticsChannels.verify).error
+  errors.subscribe(vandal)
+  t.teardown(() => { errors.unsubscribe(vandal) })
   const again = await app.inject({ url: '/items/1', headers: { authorization: `Bearer ${await mint(issuer, {}, { expiresIn: -60 })}` } })
   t.equal(again.headers['www-authenticate'], bearerChallenge('invalid_token', 'token expired'))
   const missing = await app.inject({ url: '/items/1' })
   t.equal(missing.headers['www-authenticate'], BARE, 'nor the refusal prepared for the route')
-  tracing.unsubscribe({ error: vandal })
 })
 
 t.test('a synchronous verification stays synchronous while subscribed: the hook calls done before it returns', async (t) => {
@@ -295,7 +294,7 @@ t.test('fastify-auth0-api:keys: every key-set event, errors as plain copies', as
 
   const keys = keyMessages(seen)
   t.same(keys.map((k) => k.type), seenKeys.map((k) => k.type), 'the same events as onKeySetEvent, in the same order')
-  const types = new Set(keys.map((k) => k.type))
+  const types = new Set<string>(keys.map((k) => k.type))
   for (const type of ['fetched', 'fetch_failed', 'stale', 'cache_failed']) t.ok(types.has(type), `${type} published`)
   t.match(keys.find((k) => k.type === 'fetched'), { type: 'fetched', issuer: issuer.issuer, url: issuer.discoveryUrl, document: 'discovery' })
   t.match(keys.find((k) => k.type === 'stale'), { type: 'stale', issuer: issuer.issuer, expiredSeconds: Number })
