@@ -62,7 +62,7 @@ export interface DpopOptions {
   nonce?: boolean | { secret?: string | Uint8Array, windowSeconds?: number }
 }
 
-/** The verified-token cache (see README, Performance). */
+/** The verified-token cache (see docs/performance.md). */
 export interface TokenCacheOptions {
   /** Tokens kept at most; the least recently used goes first. Default 10000. */
   max?: number
