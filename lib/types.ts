@@ -10,9 +10,9 @@ import type { JSONWebKeySet } from 'jose'
 import type { CacheAdapter, ReplayStore } from './stores/types.js'
 import type { DpopMode } from './http/challenge.js'
 import type { ErrorResponse, OnAuthError } from './diagnostics/index.js'
-import type { ResourceMetadataOptions } from './metadata/resource-metadata.js'
-import type { OpenApiOptions } from './openapi/swagger.js'
-import type { ClientOptions } from './token-exchange/client.js'
+import type { ResourceMetadataOptions } from './metadata/options.js'
+import type { OpenApiOptions } from './openapi/options.js'
+import type { ClientOptions } from './token-exchange/types.js'
 
 export type { DpopMode }
 
