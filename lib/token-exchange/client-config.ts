@@ -57,17 +57,8 @@ async function signingKey (key: NonNullable<ClientOptions['privateKey']>, alg: s
   fail('client.privateKey must be a PKCS#8 PEM string, a private JWK, a private CryptoKey or KeyObject')
 }
 
-/** Reads and checks the `client` option (and `AUTH0_CLIENT_*`); `undefined` when no client is configured. */
-export async function resolveClient (options: Auth0PluginOptions, env: Auth0Env, config: ResolvedConfig): Promise<ResolvedClient | undefined> {
-  const option = options.client
-  if (option !== undefined && (typeof option !== 'object' || option === null)) fail('client must be an options object')
-  // From the environment only as a pair: a lone AUTH0_CLIENT_SECRET (say, of a web login in the
-  // same process) neither configures the client nor stops the API.
-  if (option === undefined && (env.AUTH0_CLIENT_ID === undefined || env.AUTH0_CLIENT_SECRET === undefined)) return undefined
-  const spec: ClientOptions = option ?? {}
-  for (const key of Object.keys(spec)) {
-    if (!KEYS.has(key)) fail(`client: unknown option "${key}" (known: ${[...KEYS].join(', ')})`)
-  }
+/** The credentials: a client secret (post or basic), or a private key for JWT assertions, tried once. */
+async function clientAuth (spec: ClientOptions, env: Auth0Env): Promise<ClientAuth> {
   const clientId = spec.clientId ?? env.AUTH0_CLIENT_ID
   const explicitKey = spec.privateKey !== undefined
   const secret = spec.clientSecret ?? (explicitKey ? undefined : env.AUTH0_CLIENT_SECRET)
@@ -97,26 +88,40 @@ export async function resolveClient (options: Auth0PluginOptions, env: Auth0Env,
       fail(`client.privateKey cannot sign ${alg}: ${(err as Error).message}`)
     }
   }
+  return auth
+}
 
+/** The issuer whose token endpoint is used: `client.issuer`, else the tenant, else the only allowed issuer. */
+function clientIssuer (spec: ClientOptions, options: Auth0PluginOptions, env: Auth0Env, config: ResolvedConfig): string {
   // The tenant named by domain / issuerBaseURL (validated already by resolveConfig), explicit options first.
   const explicit = options.domain !== undefined || options.issuerBaseURL !== undefined
   const tenant = explicit
     ? { domain: options.domain, issuerBaseURL: options.issuerBaseURL }
     : { domain: env.AUTH0_DOMAIN, issuerBaseURL: env.AUTH0_ISSUER_BASE_URL }
-  let issuer: string
   if (spec.issuer !== undefined) {
-    issuer = /^[a-z][a-z0-9+.-]*:\/\//i.test(String(spec.issuer))
+    return /^[a-z][a-z0-9+.-]*:\/\//i.test(String(spec.issuer))
       ? wrap(() => issuerFromUrl(String(spec.issuer), 'client.issuer'))
       : wrap(() => issuerFromDomain(String(spec.issuer), 'client.issuer'))
-  } else if (tenant.domain !== undefined) {
-    issuer = issuerFromDomain(tenant.domain, 'domain')
-  } else if (tenant.issuerBaseURL !== undefined) {
-    issuer = issuerFromUrl(tenant.issuerBaseURL, 'issuerBaseURL')
-  } else if (config.issuers.length === 1) {
-    issuer = (config.issuers[0] as { issuer: string }).issuer
-  } else {
-    fail('client.issuer is required when several issuers are allowed: name the tenant whose token endpoint to use')
   }
+  if (tenant.domain !== undefined) return issuerFromDomain(tenant.domain, 'domain')
+  if (tenant.issuerBaseURL !== undefined) return issuerFromUrl(tenant.issuerBaseURL, 'issuerBaseURL')
+  if (config.issuers.length === 1) return (config.issuers[0] as { issuer: string }).issuer
+  fail('client.issuer is required when several issuers are allowed: name the tenant whose token endpoint to use')
+}
+
+/** Reads and checks the `client` option (and `AUTH0_CLIENT_*`); `undefined` when no client is configured. */
+export async function resolveClient (options: Auth0PluginOptions, env: Auth0Env, config: ResolvedConfig): Promise<ResolvedClient | undefined> {
+  const option = options.client
+  if (option !== undefined && (typeof option !== 'object' || option === null)) fail('client must be an options object')
+  // From the environment only as a pair: a lone AUTH0_CLIENT_SECRET (say, of a web login in the
+  // same process) neither configures the client nor stops the API.
+  if (option === undefined && (env.AUTH0_CLIENT_ID === undefined || env.AUTH0_CLIENT_SECRET === undefined)) return undefined
+  const spec: ClientOptions = option ?? {}
+  for (const key of Object.keys(spec)) {
+    if (!KEYS.has(key)) fail(`client: unknown option "${key}" (known: ${[...KEYS].join(', ')})`)
+  }
+  const auth = await clientAuth(spec, env)
+  const issuer = clientIssuer(spec, options, env, config)
   const timeout = spec.timeout ?? 10000
   if (!Number.isInteger(timeout) || timeout < 1 || timeout > 60000) fail('client.timeout must be an integer number of milliseconds from 1 to 60000')
   return {
