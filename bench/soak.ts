@@ -248,9 +248,11 @@ function choose (): Scenario {
   return 'no_credentials'
 }
 
-async function dpopRequest (client: { key: DpopKey, token: string }, nonce: string | undefined, creds: Credentials): Promise<{ reply: Reply, proof: string }> {
-  const dpop = await proof({ key: client.key, method: 'GET', url: creds.url, accessToken: client.token, nonce })
-  return { reply: await send('/soak/private', { authorization: `DPoP ${client.token}`, dpop }), proof: dpop }
+async function dpopRequest (client: { key: DpopKey, token: string }, nonce: string | undefined, creds: Credentials): Promise<{ reply: Reply, token: string, proof: string }> {
+  // The pools are renewed concurrently: read the token once, so the proof's ath and the header agree.
+  const token = client.token
+  const dpop = await proof({ key: client.key, method: 'GET', url: creds.url, accessToken: token, nonce })
+  return { reply: await send('/soak/private', { authorization: `DPoP ${token}`, dpop }), token, proof: dpop }
 }
 
 async function scenario (name: Scenario, creds: Credentials): Promise<void> {
@@ -273,7 +275,7 @@ async function scenario (name: Scenario, creds: Credentials): Promise<void> {
     case 'dpop_valid': {
       const client = pick(creds.clients)
       const had = client.nonce
-      const { reply, proof: sent } = await dpopRequest(client, client.nonce, creds)
+      const { reply, token, proof: sent } = await dpopRequest(client, client.nonce, creds)
       const nonce = reply.headers['dpop-nonce']
       if (typeof nonce === 'string') client.nonce = nonce
       // A client silent for longer than a nonce window (all its requests met the outage) holds a
@@ -287,7 +289,7 @@ async function scenario (name: Scenario, creds: Credentials): Promise<void> {
       }
       if (record(name, reply)) {
         client.lastSuccessS = reply.endS
-        creds.recentProofs.push({ token: client.token, proof: sent })
+        creds.recentProofs.push({ token, proof: sent })
         if (creds.recentProofs.length > 16) creds.recentProofs.shift()
       }
       return
@@ -359,6 +361,7 @@ function percentile (sorted: number[], p: number): number {
 }
 
 const round = (ms: number): number => Math.round(ms * 10) / 10
+const signed = (mib: number): string => `${mib >= 0 ? '+' : ''}${Math.round(mib * 10) / 10}`
 
 // ---------------------------------------------------------------- main
 
@@ -439,6 +442,9 @@ async function main (): Promise<number> {
     samples.push({ ...(await memory(samples.length)), minute: Math.round(runS / 6) / 10 })
     const end = samples[samples.length - 1] as MemorySample
     const start = samples[0] as MemorySample
+    // The start figure still holds the warm-up's garbage that the allocator has not returned yet;
+    // minute 1 is the first steady-state figure, reported beside it.
+    const minute1 = samples[1] ?? start
 
     // ---- report
     const rows: string[] = ['| class | sent | expected | as expected | outage 503 | unexpected | p50 ms | p99 ms | max ms |', '| --- | ---: | --- | ---: | ---: | --- | ---: | ---: | ---: |']
@@ -476,7 +482,8 @@ async function main (): Promise<number> {
       `${runS.toFixed(0)} s, ${total} requests (${(total / runS).toFixed(1)} req/s, ${CONCURRENCY} in flight), Node ${process.version}; ${outageLine}.`, '',
       ...rows, '',
       ...memoryRows, '',
-      `RSS end − start: ${rssDelta >= 0 ? '+' : ''}${rssDelta} MiB (${start.rssMiB} → ${end.rssMiB} MiB); heap used ${start.heapUsedMiB} → ${end.heapUsedMiB} MiB.`, '',
+      `RSS end − start: ${signed(rssDelta)} MiB (${start.rssMiB} → ${end.rssMiB} MiB); end − minute 1: ${signed(end.rssMiB - minute1.rssMiB)} MiB; ` +
+        `heap used ${start.heapUsedMiB} → ${end.heapUsedMiB} MiB (end − minute 1: ${signed(end.heapUsedMiB - minute1.heapUsedMiB)} MiB).`, '',
       ...checks.map(([name, ok]) => `- ${ok ? 'ok' : 'FAILED'}: ${name}`),
       ...(unexpectedSamples.length > 0 ? ['', 'First unexpected replies:', ...unexpectedSamples.map((s) => `- ${s}`)] : []),
       ...(errorLogLines > 0 ? ['', 'Server stderr (tail):', '```', server.stderr(), '```'] : [])
@@ -485,7 +492,7 @@ async function main (): Promise<number> {
     const resultsDir = fileURLToPath(new URL('../../results/', import.meta.url))
     mkdirSync(resultsDir, { recursive: true })
     const file = `${resultsDir}soak-${new Date().toISOString().replace(/[:.]/g, '-')}.json`
-    writeFileSync(file, JSON.stringify({ durationS: runS, rate: RATE, concurrency: CONCURRENCY, outage: { startS: OUTAGE_START_S, endS: OUTAGE_END_S, first503, last503, count: outage503 }, perClass, p50: percentile(all, 50), p99: percentile(all, 99), memory: samples, rssDeltaMiB: rssDelta, acceptedReplays, fivexxOutsideOutage, errorLogLines, checks: Object.fromEntries(checks), report }, null, 2))
+    writeFileSync(file, JSON.stringify({ durationS: runS, rate: RATE, concurrency: CONCURRENCY, outage: { startS: OUTAGE_START_S, endS: OUTAGE_END_S, first503, last503, count: outage503 }, perClass, p50: percentile(all, 50), p99: percentile(all, 99), memory: samples, rssDeltaMiB: rssDelta, rssDeltaFromMinute1MiB: Math.round((end.rssMiB - minute1.rssMiB) * 10) / 10, acceptedReplays, fivexxOutsideOutage, errorLogLines, checks: Object.fromEntries(checks), report }, null, 2))
     console.log(`\nsoak: results in ${file}`)
     return checks.every(([, ok]) => ok) ? 0 : 1
   } finally {

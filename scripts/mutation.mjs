@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `npm run mutation [-- --mutate <glob>] [--list] [--all-tests]`: Stryker on the modules that
+ * `npm run mutation [-- --mutate <glob>] [--list] [--all-tests] [--together]`: Stryker on the modules that
  * decide (test/MUTANTS.md has the scores and the equivalent survivors).
  *
  * Why a driver instead of a bare `stryker run`:
@@ -57,15 +57,16 @@ export const MAP = {
 }
 
 function parseArgs (argv) {
-  const args = { mutate: [], list: false, allTests: false }
+  const args = { mutate: [], list: false, allTests: false, together: false }
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]
     if (arg === '--mutate' || arg === '-m') args.mutate.push(...String(argv[++i] ?? '').split(','))
     else if (arg.startsWith('--mutate=')) args.mutate.push(...arg.slice(9).split(','))
     else if (arg === '--list') args.list = true
     else if (arg === '--all-tests') args.allTests = true
+    else if (arg === '--together') args.together = true
     else {
-      console.error(`mutation: unknown argument ${arg} (use --mutate <glob>, --list, --all-tests)`)
+      console.error(`mutation: unknown argument ${arg} (use --mutate <glob>, --list, --all-tests, --together)`)
       process.exit(2)
     }
   }
@@ -100,8 +101,7 @@ function ensureNode () {
 
 const slug = (file) => file.replace(/^lib\//, '').replace(/\.ts$/, '').replace(/[/.]/g, '-')
 
-function config (module, testFiles) {
-  const name = slug(module)
+function config (modules, testFiles, name) {
   return {
     $schema: './node_modules/@stryker-mutator/core/schema/stryker-schema.json',
     packageManager: 'npm',
@@ -110,7 +110,7 @@ function config (module, testFiles) {
     tsconfigFile: 'tsconfig.mutation.json',
     typescriptChecker: { prioritizePerformanceOverAccuracy: true },
     coverageAnalysis: 'perTest',
-    mutate: [module],
+    mutate: modules,
     tap: {
       testFiles,
       // Node 24 strips the types itself: no compiler loaded per test process (3× less CPU).
@@ -130,12 +130,12 @@ function config (module, testFiles) {
   }
 }
 
-/** mutation-testing-elements JSON → counts, as Stryker computes its score. */
-function summarise (reportFile) {
-  const report = JSON.parse(readFileSync(reportFile, 'utf8'))
+/** mutation-testing-elements JSON → counts of one mutated file, as Stryker computes its score. */
+function summarise (report, only) {
   const counts = { total: 0, Killed: 0, Survived: 0, Timeout: 0, NoCoverage: 0, CompileError: 0, RuntimeError: 0, Ignored: 0 }
   const survivors = []
   for (const [file, { mutants, source }] of Object.entries(report.files)) {
+    if (file !== only) continue
     const lines = source.split('\n')
     for (const m of mutants) {
       counts.total++
@@ -151,10 +151,10 @@ function summarise (reportFile) {
   return { counts, survivors }
 }
 
-async function run (module, testFiles) {
-  const name = slug(module)
+async function run (modules, testFiles) {
+  const name = modules.length === 1 ? slug(modules[0]) : `group-${modules.map(slug).join('+')}`.slice(0, 120)
   const configFile = join(REPORTS, `${name}.stryker.json`)
-  writeFileSync(configFile, JSON.stringify(config(module, testFiles), null, 2))
+  writeFileSync(configFile, JSON.stringify(config(modules, testFiles, name), null, 2))
   const env = { ...process.env, PATH: `${NODE_BIN}:${process.env.PATH}`, NODE_ENV: 'test' }
   const stryker = join(ROOT, 'node_modules', '@stryker-mutator', 'core', 'bin', 'stryker.js')
   const started = Date.now()
@@ -164,14 +164,17 @@ async function run (module, testFiles) {
   })
   const minutes = ((Date.now() - started) / 60000).toFixed(1)
   if (code !== 0) {
-    console.error(`mutation: Stryker exited with ${code} for ${module}`)
+    console.error(`mutation: Stryker exited with ${code} for ${modules.join(', ')}`)
     return false
   }
-  const { counts, survivors } = summarise(join(REPORTS, `${name}.json`))
-  const line = [new Date().toISOString(), module, counts.total, counts.Killed, counts.Survived, counts.Timeout, counts.NoCoverage, counts.CompileError, counts.score, minutes].join('\t')
-  appendFileSync(join(REPORTS, 'summary.tsv'), line + '\n')
-  console.log(`\nmutation: ${module}: ${counts.total} mutants, ${counts.Killed} killed, ${counts.Survived} survived, ${counts.Timeout} timeouts, ${counts.NoCoverage} no coverage, ${counts.CompileError} compile errors → score ${counts.score} % (${minutes} min)`)
-  for (const s of survivors) console.log(`  ${s}`)
+  const report = JSON.parse(readFileSync(join(REPORTS, `${name}.json`), 'utf8'))
+  for (const module of modules) {
+    const { counts, survivors } = summarise(report, module)
+    const line = [new Date().toISOString(), module, counts.total, counts.Killed, counts.Survived, counts.Timeout, counts.NoCoverage, counts.CompileError, counts.score, minutes].join('\t')
+    appendFileSync(join(REPORTS, 'summary.tsv'), line + '\n')
+    console.log(`\nmutation: ${module}: ${counts.total} mutants, ${counts.Killed} killed, ${counts.Survived} survived, ${counts.Timeout} timeouts, ${counts.NoCoverage} no coverage, ${counts.CompileError} compile errors → score ${counts.score} % (${minutes} min for the run)`)
+    for (const s of survivors) console.log(`  ${s}`)
+  }
   return true
 }
 
@@ -192,16 +195,29 @@ mkdirSync(REPORTS, { recursive: true })
 if (!existsSync(join(REPORTS, 'summary.tsv'))) {
   writeFileSync(join(REPORTS, 'summary.tsv'), 'date\tmodule\tmutants\tkilled\tsurvived\ttimeouts\tno-coverage\tcompile-errors\tscore\tminutes\n')
 }
-let ok = true
-for (const module of modules) {
+function testFilesOf (module) {
   const mapped = MAP[module]
-  const testFiles = args.allTests || mapped === undefined ? ['test/**/*.test.ts'] : mapped.filter((f) => existsSync(join(ROOT, f)))
-  if (testFiles.length === 0) {
-    console.error(`mutation: no test file exists for ${module} (map: ${mapped.join(', ')})`)
-    ok = false
-    continue
+  return args.allTests || mapped === undefined ? ['test/**/*.test.ts'] : mapped.filter((f) => existsSync(join(ROOT, f)))
+}
+
+let ok = true
+if (args.together) {
+  // One Stryker run for all selected modules (start-up and dry run paid once), against the first,
+  // focused file of each: perTest coverage then sends each mutant only to the files that execute
+  // it, and a broad integration file would execute every module.
+  const testFiles = [...new Set(modules.map((m) => testFilesOf(m)[0]).filter((f) => f !== undefined))]
+  console.log(`\nmutation: ${modules.join(', ')} together against ${testFiles.join(', ')}`)
+  ok = await run(modules, testFiles)
+} else {
+  for (const module of modules) {
+    const testFiles = testFilesOf(module)
+    if (testFiles.length === 0) {
+      console.error(`mutation: no test file exists for ${module} (map: ${MAP[module].join(', ')})`)
+      ok = false
+      continue
+    }
+    console.log(`\nmutation: ${module} against ${testFiles.join(', ')}`)
+    ok = (await run([module], testFiles)) && ok
   }
-  console.log(`\nmutation: ${module} against ${testFiles.join(', ')}`)
-  ok = (await run(module, testFiles)) && ok
 }
 process.exit(ok ? 0 : 1)

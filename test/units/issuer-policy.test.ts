@@ -56,27 +56,27 @@ t.test('no iss, or not a string: refused before any lookup, on the scheme used',
 t.test('the other trailing-slash spelling is allowed where discovery may pin it', async (t) => {
   // An issuer with a path, written without its slash, and one written with it.
   const p = policy({ domains: ['https://idp.example.com/realms/a', 'https://idp.example.com/realms/b/', 'https://bare.example.com'] })
-  t.equal(p.resolve('https://idp.example.com/realms/a', REQUEST, 'bearer').issuer, 'https://idp.example.com/realms/a')
-  t.equal(p.resolve('https://idp.example.com/realms/a/', REQUEST, 'bearer').issuer, 'https://idp.example.com/realms/a')
-  t.equal(p.resolve('https://idp.example.com/realms/b/', REQUEST, 'bearer').issuer, 'https://idp.example.com/realms/b/')
-  t.equal(p.resolve('https://idp.example.com/realms/b', REQUEST, 'bearer').issuer, 'https://idp.example.com/realms/b/')
+  t.equal((await p.resolve('https://idp.example.com/realms/a', REQUEST, 'bearer')).issuer, 'https://idp.example.com/realms/a')
+  t.equal((await p.resolve('https://idp.example.com/realms/a/', REQUEST, 'bearer')).issuer, 'https://idp.example.com/realms/a')
+  t.equal((await p.resolve('https://idp.example.com/realms/b/', REQUEST, 'bearer')).issuer, 'https://idp.example.com/realms/b/')
+  t.equal((await p.resolve('https://idp.example.com/realms/b', REQUEST, 'bearer')).issuer, 'https://idp.example.com/realms/b/')
   // A bare origin written without the slash: discovery may pin either spelling.
-  t.equal(p.resolve('https://bare.example.com', REQUEST, 'bearer').issuer, 'https://bare.example.com')
-  t.equal(p.resolve('https://bare.example.com/', REQUEST, 'bearer').issuer, 'https://bare.example.com')
+  t.equal((await p.resolve('https://bare.example.com', REQUEST, 'bearer')).issuer, 'https://bare.example.com')
+  t.equal((await p.resolve('https://bare.example.com/', REQUEST, 'bearer')).issuer, 'https://bare.example.com')
   t.equal((await refusal(() => p.resolve('https://idp.example.com/realms/a//', REQUEST, 'bearer'))).reason, 'issuer_not_allowed')
 })
 
 t.test('no other spelling for a bare origin with its slash, nor for an entry with a jwksUri', async (t) => {
   const p = policy({ domains: ['https://tenant.example.com/', { issuer: 'https://idp.example.com/realms/a', jwksUri: 'https://idp.example.com/keys' }] })
   t.equal((await refusal(() => p.resolve('https://tenant.example.com', REQUEST, 'bearer'))).reason, 'issuer_not_allowed')
-  t.equal(p.resolve('https://idp.example.com/realms/a', REQUEST, 'bearer').jwksUri, 'https://idp.example.com/keys')
+  t.equal((await p.resolve('https://idp.example.com/realms/a', REQUEST, 'bearer')).jwksUri, 'https://idp.example.com/keys')
   t.equal((await refusal(() => p.resolve('https://idp.example.com/realms/a/', REQUEST, 'bearer'))).reason, 'issuer_not_allowed')
 })
 
 t.test('an issuer listed in both spellings keeps its own entry', async (t) => {
   const p = policy({ domains: [{ issuer: 'https://idp.example.com/r', algorithms: ['RS256'] }, { issuer: 'https://idp.example.com/r/', algorithms: ['ES256'] }] })
-  t.strictSame(p.resolve('https://idp.example.com/r', REQUEST, 'bearer').algorithms, ['RS256'])
-  t.strictSame(p.resolve('https://idp.example.com/r/', REQUEST, 'bearer').algorithms, ['ES256'])
+  t.strictSame((await p.resolve('https://idp.example.com/r', REQUEST, 'bearer')).algorithms, ['RS256'])
+  t.strictSame((await p.resolve('https://idp.example.com/r/', REQUEST, 'bearer')).algorithms, ['ES256'])
 })
 
 t.test('a resolver: sees the unverified iss and the request, and its answer is the allowlist', async (t) => {
