@@ -4,25 +4,9 @@
  * objects) and to `requireAuth({ … })` is a member of the interface that types it in lib/. A sample
  * written against an old or imagined option fails here instead of at a reader's start-up.
  */
-import { readdirSync, readFileSync } from 'node:fs'
 import t from 'tap'
-import { docsFiles, root } from '../helpers/markdown.js'
-
-function libSources (dir = new URL('lib/', root)): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => entry.isDirectory()
-    ? libSources(new URL(`${entry.name}/`, dir))
-    : entry.name.endsWith('.ts') ? [readFileSync(new URL(entry.name, dir), 'utf8')] : [])
-}
-const code = libSources().join('\n')
-
-/** Member names of `interface Name { … }` declared anywhere in lib/ (merged across declarations). */
-function members (name: string): Set<string> {
-  const found = new Set<string>()
-  for (const m of code.matchAll(new RegExp(`interface ${name}(?:<[^>]*>)? (?:extends [^{]+)?\\{([\\s\\S]*?)\\n\\}`, 'g'))) {
-    for (const member of (m[1] as string).matchAll(/^ {2}(?:readonly )?'?([\w-]+)'?\??:/gm)) found.add(member[1] as string)
-  }
-  return found
-}
+import { docsFiles } from '../helpers/markdown.js'
+import { members, pluginOptions } from '../helpers/option-types.js'
 
 /** The text of the object literal starting at `open` (a `{`), strings and comments skipped. */
 function objectAt (text: string, open: number): string | undefined {
@@ -78,20 +62,12 @@ function tsBlocks (text: string): string[] {
   return [...text.matchAll(/```(?:ts|typescript|js|javascript)\n([\s\S]*?)```/g)].map((m) => m[1] as string)
 }
 
-const options = members('Auth0PluginOptions')
-const nested: Record<string, Set<string>> = {
-  dpop: members('DpopOptions'),
-  cache: members('CacheOptions'),
-  client: members('ClientOptions'),
-  tokenCache: members('TokenCacheOptions'),
-  resourceMetadata: members('ResourceMetadataOptions'),
-  openapi: members('OpenApiOptions')
-}
-const routeOptions = members('RequireAuthOptions')
+const { options, nested } = pluginOptions()
+const routeOptions = new Set(members('RequireAuthOptions').keys())
 
 t.test('the interfaces are found', async (t) => {
   t.ok(options.size > 15, 'Auth0PluginOptions')
-  for (const [name, set] of Object.entries(nested)) t.ok(set.size > 1, `${name} options`)
+  for (const name of ['dpop', 'cache', 'client', 'tokenCache', 'resourceMetadata', 'openapi']) t.ok((nested.get(name)?.size ?? 0) > 1, `${name} options`)
   t.ok(routeOptions.has('scopes') && routeOptions.has('match'), 'RequireAuthOptions')
   t.same([...keysOf("{ a: 1, b: { c: 'x, y: z' }, // d: 2\n e, f: [1, { g: 2 }], h: store, ...rest }").keys()], ['a', 'b', 'e', 'f', 'h'])
 })
@@ -108,7 +84,7 @@ t.test('samples register the plugin with options that exist', async (t) => {
         checked++
         for (const [key, value] of keysOf(literal)) {
           if (!options.has(key)) { unknown.push(`${file.path}: option ${key}`); continue }
-          const inner = nested[key]
+          const inner = nested.get(key)
           if (inner !== undefined && value !== undefined) for (const sub of keysOf(value).keys()) if (!inner.has(sub)) unknown.push(`${file.path}: option ${key}.${sub}`)
         }
       }
