@@ -10,6 +10,7 @@
  */
 import { errors as joseErrors, type CryptoKey, type JWSHeaderParameters } from 'jose'
 import type { ResolvedConfig, ResolvedIssuer } from '../config/options.js'
+import type { AuthRequest } from '../http/auth-request.js'
 import { AuthError, InvalidTokenError, type ChallengeScheme } from '../errors.js'
 import type { IssuerKeys } from '../keys/issuer-keys.js'
 import type { IssuerPolicy } from '../keys/issuer-policy.js'
@@ -31,12 +32,6 @@ function slotKey (alg: string, kid: string | undefined): string {
   return kid === undefined ? alg : `${alg} ${kid}`
 }
 
-/** The request, as the token verifier sees it. */
-export interface TokenRequest extends VerifyRequest {
-  /** Set to true when the verified-token cache answers (for the diagnostics channels). */
-  tokenCacheHit?: boolean
-}
-
 export class TokenVerifier {
   readonly #config: ResolvedConfig
   readonly #registry: IssuerRegistry
@@ -56,7 +51,7 @@ export class TokenVerifier {
    * thrown for the other checks): synchronously when nothing has to be waited for (a static
    * issuer list, a known key, the fast path), else as a promise.
    */
-  verify (token: string, request: TokenRequest, scheme: ChallengeScheme): MaybePromise<AccessTokenClaims | AuthError> {
+  verify (token: string, request: AuthRequest, scheme: ChallengeScheme): MaybePromise<AccessTokenClaims | AuthError> {
     const cached = this.#cache?.get(token)
     if (cached === undefined) return this.#verify(token, request, scheme, undefined)
     // The cached `iss` is the one a full verification would decode: the same token string.
