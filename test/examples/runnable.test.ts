@@ -70,6 +70,18 @@ const cases: Case[] = [
     ]
   },
   {
+    name: 'metrics',
+    env: tenantEnv,
+    checks: async (issuer, base) => {
+      const refused = await get(`${base}/api/messages`, await bearer(issuer))
+      const metrics = await (await fetch(`${base}/metrics`)).text()
+      return [
+        ['GET /api/messages without read:messages', refused, 403],
+        ['GET /metrics counts the refusal', metrics.includes('auth0_verifications_total{outcome="refused",reason="insufficient_scope",scheme="bearer",route="/api/messages",method="GET",cached="false",issuer=""} 1') ? 1 : 0, 1]
+      ]
+    }
+  },
+  {
     name: 'swagger',
     env: tenantEnv,
     checks: async (_issuer, base) => [['GET /documentation/json', await get(`${base}/documentation/json`, {}), 200]]
