@@ -88,6 +88,10 @@ const cases: Case[] = [
   }
 ]
 
+// Every example compiled, then started one after the other: on a busy two-core machine this
+// takes longer than the 120 s .taprc gives a file.
+t.setTimeout(360_000)
+
 t.test('each example starts from the environment and answers over HTTP', async (t) => {
   await run('npx', ['tsc', '-p', 'tsconfig.examples.json'], { cwd: root })
   for (const example of cases) {
