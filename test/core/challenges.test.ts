@@ -19,14 +19,14 @@ import {
 const challenges = new Challenges({ realm: 'api', dpopAlgorithms: ['ES256', 'EdDSA'] })
 
 t.test('bad DPoP proof: the error goes on the DPoP challenge, with algs', async (t) => {
-  const err = new InvalidDpopProofError('dpop_htm_mismatch', 'DPoP proof "htm" mismatch')
+  const err = new InvalidDpopProofError('dpop_htm_mismatch', 'DPoP proof htm mismatch')
   t.equal(err.statusCode, 401)
   t.equal(err.error, 'invalid_dpop_proof')
   t.equal(err.scheme, 'dpop')
   challenges.apply(err, 'allowed')
-  t.strictSame(err.headers, { 'www-authenticate': 'Bearer realm="api", DPoP error="invalid_dpop_proof", error_description="DPoP proof \\"htm\\" mismatch", algs="ES256 EdDSA"' })
+  t.strictSame(err.headers, { 'www-authenticate': 'Bearer realm="api", DPoP error="invalid_dpop_proof", error_description="DPoP proof htm mismatch", algs="ES256 EdDSA"' })
   challenges.apply(err, 'required')
-  t.strictSame(err.headers, { 'www-authenticate': 'DPoP error="invalid_dpop_proof", error_description="DPoP proof \\"htm\\" mismatch", algs="ES256 EdDSA"' })
+  t.strictSame(err.headers, { 'www-authenticate': 'DPoP error="invalid_dpop_proof", error_description="DPoP proof htm mismatch", algs="ES256 EdDSA"' })
   const cause = new Error('inner')
   t.equal(new InvalidDpopProofError('x', 'y', { cause }).cause, cause)
 })
