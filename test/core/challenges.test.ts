@@ -100,13 +100,13 @@ t.test('challenge lines are memoised, with a bound', async (t) => {
   t.equal(memo.line('disabled', { scheme: 'bearer', code: 'invalid_token', description: 'late' }), 'Bearer realm="api", error="invalid_token", error_description="late"')
 })
 
-// Issue 12, regression: a description with `"` (as jose's `missing required exp claim`) was sent
+// Issue 12, regression: a description with `"` (as jose's `missing required "exp" claim`) was sent
 // as `\"` inside the quoted-string, which RFC 6750 §3 forbids (no `"`, no `\`). Descriptions are
 // now made safe where every AuthError is made, so no description, ours or foreign, can break it.
 t.test('any description is made RFC 6750 §3-safe where the error is made; body and challenge carry the same text', async (t) => {
   const cases: Array<[string, string]> = [
-    ['missing required exp claim', "missing required 'exp' claim"],
-    ['unexpected aud claim value', "unexpected 'aud' claim value"],
+    ['missing required "exp" claim', "missing required 'exp' claim"],
+    ['unexpected "aud" claim value', "unexpected 'aud' claim value"],
     ['a \\ backslash', 'a / backslash'],
     ['line\r\nbreak\ttab\u0000nul\u007fdel', 'line  break tab nul del'],
     ['café ☕ 𝄞', 'caf? ? ?'],
