@@ -5,6 +5,7 @@
 import { execFile, spawn } from 'node:child_process'
 import { promisify } from 'node:util'
 import t from 'tap'
+import { curlStatus, labelledCommands } from '../helpers/curl-lines.js'
 
 const run = promisify(execFile)
 const root = new URL('../../', import.meta.url).pathname
@@ -29,17 +30,11 @@ t.test('npm run demo prints curl lines that answer as labelled', async (t) => {
     })
     child.once('exit', (code) => reject(new Error(`demo exited early with ${String(code)}: ${out}`)))
   })
-  const lines = out.trim().split('\n')
-  const checks: Array<{ expected: number, command: string }> = []
-  for (let i = 0; i < lines.length; i++) {
-    const label = /^# (\d{3}): /.exec(lines[i] as string)
-    if (label !== null) checks.push({ expected: Number(label[1]), command: lines[i + 1] as string })
-  }
+  const checks = labelledCommands(out)
   t.same(checks.map((c) => c.expected), [200, 403, 401, 401], 'one line per labelled outcome')
   for (const { expected, command } of checks) {
     t.match(command, /^curl -i /, 'a ready-to-paste curl command on one line')
-    const { stdout } = await run('bash', ['-c', command.replace(/^curl -i /, "curl -s -o /dev/null -w '%{http_code}' ")])
-    t.equal(Number(stdout), expected, `${command.slice(0, 60)}… answers ${expected}`)
+    t.equal(await curlStatus(command), expected, `${command.slice(0, 60)}… answers ${expected}`)
   }
 
   // Each refusal is logged at info with its machine reason, and no log line holds a token.
