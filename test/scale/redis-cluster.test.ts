@@ -8,7 +8,9 @@
  * - a master crashes: while the cluster has no master for its slots, DPoP fails closed (503,
  *   `Retry-After`), Bearer tokens keep verifying with the keys in process, nothing bad passes;
  *   once the replica is promoted, the clients follow it, DPoP verifies again, and a proof used
- *   before the crash (replicated) is still a replay.
+ *   before the crash (replicated) is still a replay;
+ * - another master crashes and the cluster fails over by itself: every answer meanwhile is a 200
+ *   or that 503, and DPoP verifies again after the promotion.
  */
 import { hash, randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -225,4 +227,42 @@ t.test('a master crashes: DPoP fails closed until its replica takes over, then v
   t.same(await send(b, { dpop: fresh }), { status: 200 })
   t.same(await send(a, { dpop: fresh }), REPLAYED, 'replay detection across instances works after the failover')
   t.same(fetches(), [1, 1], 'no key fetch from the issuer through all of it')
+})
+
+t.test('another master crashes and the cluster promotes its replica by itself: only 200 or 503, then 200', async (t) => {
+  const masters: number[] = []
+  for (const { port } of cluster.startupNodes) {
+    if (String(await cluster.command(port, 'ROLE').catch(() => '')).startsWith('master')) masters.push(port)
+  }
+  // The master promoted above has no replica left; take one that has.
+  let victim: number | undefined
+  let replica: number | undefined
+  for (const port of masters) {
+    replica = await cluster.replicaOf(port).catch(() => undefined)
+    if (replica !== undefined) { victim = port; break }
+  }
+  if (victim === undefined || replica === undefined) throw new Error('no master with a replica')
+  const jtis: string[] = []
+  for (let i = 0; i < 100; i++) jtis.push(await jtiOn(victim))
+
+  await cluster.kill(victim)
+  const answers = new Map<string, number>()
+  let last: Answer | undefined
+  let accepted = ''
+  let refused: string | undefined
+  for (const jti of jtis) {
+    accepted = jti
+    last = await send(a, { dpop: await proofWith(jti) })
+    if (last.status === 503 && refused === undefined) refused = jti
+    const shape = JSON.stringify(last)
+    answers.set(shape, (answers.get(shape) ?? 0) + 1)
+    if (last.status === 200 && String(await cluster.command(replica, 'ROLE')).startsWith('master')) break
+    await sleep(100)
+  }
+  t.comment(`answers while the cluster failed over: ${JSON.stringify(Object.fromEntries(answers))}`)
+  t.same([...answers.keys()].filter((shape) => shape !== JSON.stringify({ status: 200 }) && shape !== JSON.stringify(DOWN)), [], 'nothing but 200 and the 503')
+  t.ok((answers.get(JSON.stringify(DOWN)) ?? 0) > 0, 'proofs whose entries were on the dead master were refused with 503 at first')
+  t.same(last, { status: 200 }, 'and accepted once the replica was promoted')
+  t.same(await send(b, { dpop: await proofWith(accepted) }), REPLAYED, 'B sees the replay of the proof A got accepted on the new master')
+  t.same(await send(b, { dpop: await proofWith(refused ?? '') }), { status: 200 }, 'a proof refused with 503 was never recorded: it is accepted once, later')
 })
