@@ -37,6 +37,20 @@ t.test('every relative link resolves, anchors included', async (t) => {
   t.same(broken, [], 'no broken relative link')
 })
 
+t.test('every repository path named in backticks exists (test/, lib/, examples/, bench/ …)', async (t) => {
+  const missing: string[] = []
+  let checked = 0
+  for (const file of files) {
+    for (const m of file.text.matchAll(/`((?:test|lib|examples|bench|docs|\.ci)\/[\w./-]*\w)\/?`/g)) {
+      const path = m[1] as string
+      checked++
+      if (!existsSync(new URL(path, root))) missing.push(`${file.path}: ${path}`)
+    }
+  }
+  t.ok(checked > 5, `paths checked (${checked})`)
+  t.same(missing, [], 'every path exists')
+})
+
 t.test('every guide in docs/ is linked from the README', async (t) => {
   const readme = files[0] as { text: string }
   const linked = new Set(relativeLinks(readme.text).map((link) => resolve('README.md', link.target.split('#')[0] as string)))
