@@ -45,9 +45,12 @@ let tarball = ''
 t.test('a fresh copy packs with dist/ built by prepare, and nothing else but the docs', async (t) => {
   // The working tree as committed plus uncommitted changes to tracked files (`git stash create`
   // records them without touching the checkout); HEAD when the tree is clean.
-  const stash = (await run('git', ['stash', 'create'], { cwd: root })).stdout.trim()
+  // Outside a git checkout (a source tarball), a copy without what a build or install adds.
   await mkdir(source)
-  await run('bash', ['-c', `git archive --format=tar ${stash === '' ? 'HEAD' : stash} | tar -x -C "${source}"`], { cwd: root })
+  const stash = await run('git', ['stash', 'create'], { cwd: root }).then(({ stdout }) => stdout.trim() === '' ? 'HEAD' : stdout.trim(), () => undefined)
+  await run('bash', ['-c', stash !== undefined
+    ? `git archive --format=tar ${stash} | tar -x -C "${source}"`
+    : `tar -c --exclude=./node_modules --exclude=./dist --exclude=./.build --exclude=./.tap --exclude=./coverage . | tar -x -C "${source}"`], { cwd: root })
   await symlink(join(root, 'node_modules'), join(source, 'node_modules'), 'dir')
   await t.rejects(readFile(join(source, 'dist/index.js')), 'the copy has no dist/')
 
