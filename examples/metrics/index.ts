@@ -2,7 +2,11 @@
  * Prometheus metrics from the plugin's diagnostics channels (node:diagnostics_channel) with
  * prom-client: no hook written, nothing changed in the routes.
  *
- *   AUTH0_DOMAIN=… AUTH0_AUDIENCE=… node .build/examples/metrics/index.js
+ *   npm run build:examples && node .build/examples/metrics/index.js
+ *
+ * runs it against a local test issuer and prints curl lines to try (AUTH0_DOMAIN and
+ * AUTH0_AUDIENCE set: against your tenant).
+ *
  *   GET /api/public     no token
  *   GET /api/private    any valid token
  *   GET /api/messages   a token with read:messages
@@ -17,6 +21,7 @@ import { pathToFileURL } from 'node:url'
 import Fastify, { type FastifyInstance } from 'fastify'
 import auth0Plugin, { diagnosticsChannels, type Auth0PluginOptions, type AuthMessage, type KeysMessage, type VerifyContext } from 'fastify-auth0-api'
 import { Counter, Histogram, Registry } from 'prom-client'
+import { serveExample } from '../serve.js'
 
 export async function buildMetrics (options: Auth0PluginOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({ logger: { level: process.env.LOG_LEVEL ?? 'warn' } })
@@ -94,6 +99,13 @@ export async function buildMetrics (options: Auth0PluginOptions = {}): Promise<F
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const app = await buildMetrics()
-  console.log(`Listening on ${await app.listen({ port: Number(process.env.PORT ?? 3000), host: process.env.HOST ?? '127.0.0.1' })}`)
+  await serveExample(async (local) => ({
+    app: await buildMetrics(local?.options),
+    tries: local === undefined ? [] : [
+      { status: 200, what: 'any valid token', path: '/api/private', token: await local.issuer.token() },
+      { status: 401, what: 'no token', path: '/api/private' },
+      { status: 403, what: 'no read:messages', path: '/api/messages', token: await local.issuer.token() },
+      { status: 200, what: 'the counters and the histogram (after the requests above)', path: '/metrics' }
+    ]
+  }))
 }
