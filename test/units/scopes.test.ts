@@ -68,6 +68,8 @@ t.test('matching is exact, over a space-separated string or an array of strings'
   t.equal(sat({ permissions: ['read:messages'] }, one), false, 'only the route\'s claim counts')
   t.equal(sat({ scope: '' }, route()), true, 'no scopes required: anything passes')
   t.equal(sat({}, route([])), true)
+  t.equal(sat({}, route({ match: 'any' })), true, 'any of no scopes: nothing to require either')
+  t.equal(sat({ scope: 7 }, route({ scopes: [], match: 'any', claim: 'scope' })), true)
 })
 
 t.test('all (default) needs every scope, any needs one', async (t) => {
