@@ -17,6 +17,8 @@ const printed: Record<string, number[]> = {
   swagger: [200, 200, 401]
 }
 
+// A compile and a dozen programs started one after the other: more than tap's default budget.
+t.setTimeout(240_000)
 await compileExamples()
 
 for (const [name, statuses] of Object.entries(printed)) {

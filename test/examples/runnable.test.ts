@@ -73,6 +73,8 @@ const cases: Case[] = [
   }
 ]
 
+// A compile and a dozen programs started one after the other: more than tap's default budget.
+t.setTimeout(240_000)
 await compileExamples()
 
 t.test('each example starts from the environment and answers over HTTP', async (t) => {
