@@ -66,7 +66,13 @@ export abstract class AuthError extends Error {
 export class MissingCredentialsError extends AuthError {
   readonly statusCode = 401
   readonly error = 'invalid_request'
-  constructor () { super('credentials_missing', 'authorization header missing') }
+  /**
+   * `credentials_missing` by default; `authorization_scheme_unsupported` for credentials of a
+   * scheme we do not support, which RFC 6750 §3 treats like none (same status, bare challenge).
+   */
+  constructor (reason: 'credentials_missing' | 'authorization_scheme_unsupported' = 'credentials_missing') {
+    super(reason, reason === 'credentials_missing' ? 'authorization header missing' : 'unsupported authorization scheme (use Bearer or DPoP)')
+  }
 }
 
 /** 400: the request is malformed (header grammar, schemes, duplicate headers). */
