@@ -66,13 +66,18 @@ export abstract class AuthError extends Error {
 export class MissingCredentialsError extends AuthError {
   readonly statusCode = 401
   readonly error = 'invalid_request'
-  /**
-   * `credentials_missing` by default; `authorization_scheme_unsupported` for credentials of a
-   * scheme we do not support, which RFC 6750 §3 treats like none (same status, bare challenge).
-   */
-  constructor (reason: 'credentials_missing' | 'authorization_scheme_unsupported' = 'credentials_missing') {
-    super(reason, reason === 'credentials_missing' ? 'authorization header missing' : 'unsupported authorization scheme (use Bearer or DPoP)')
-  }
+  constructor () { super('credentials_missing', 'authorization header missing') }
+}
+
+/**
+ * 401 like `MissingCredentialsError`: credentials of a scheme we do not support (`Basic …`,
+ * `Token …`, a bare JWT read as a scheme name). RFC 6750 §3 treats them like none: bare
+ * challenge, no error parameter, so the client learns which scheme to use (RFC 9110 §11.6.1).
+ */
+export class UnsupportedSchemeError extends AuthError {
+  readonly statusCode = 401
+  readonly error = 'invalid_request'
+  constructor () { super('authorization_scheme_unsupported', 'unsupported authorization scheme (use Bearer or DPoP)') }
 }
 
 /** 400: the request is malformed (header grammar, schemes, duplicate headers). */

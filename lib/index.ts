@@ -18,6 +18,7 @@ export {
   InvalidTokenError,
   IssuerUnavailableError,
   MissingCredentialsError,
+  UnsupportedSchemeError,
   ReplayStoreUnavailableError,
   TemporarilyUnavailableError,
   UseDpopNonceError

@@ -11,7 +11,7 @@
  * `authenticate`.
  */
 import type { ResolvedConfig } from './config/options.js'
-import { AuthError, type ChallengeScheme, InsufficientScopeError, InternalAuthError, InvalidRequestError, InvalidTokenError, MissingCredentialsError } from './errors.js'
+import { AuthError, type ChallengeScheme, InsufficientScopeError, InternalAuthError, InvalidRequestError, InvalidTokenError, MissingCredentialsError, UnsupportedSchemeError } from './errors.js'
 import { FOREIGN_SCHEME, readCredentials } from './http/authorization.js'
 import type { Challenges, DpopMode } from './http/challenge.js'
 import { DpopChecks, type DpopOutcome, type PendingProof } from './dpop/checks.js'
@@ -89,7 +89,7 @@ export class Verifier {
     if (credentials === undefined) return route.optional ? undefined : NO_CREDENTIALS
     // Another scheme (`Basic …`) is answered like no credentials (RFC 6750 §3): an optional route
     // serves the request anonymously, a required one sends the bare challenge.
-    if (credentials === FOREIGN_SCHEME) return route.optional ? undefined : new MissingCredentialsError('authorization_scheme_unsupported')
+    if (credentials === FOREIGN_SCHEME) return route.optional ? undefined : new UnsupportedSchemeError()
     const { scheme, token } = credentials
 
     // 2. Scheme and DPoP mode rules

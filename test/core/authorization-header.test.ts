@@ -4,7 +4,7 @@
  */
 import t from 'tap'
 import type { AddressInfo } from 'node:net'
-import { MissingCredentialsError } from '../../lib/index.js'
+import { UnsupportedSchemeError } from '../../lib/index.js'
 import { harness } from '../helpers/app.js'
 import { BARE, bearerChallenge, expectError, expectInvalidRequest, expectInvalidToken } from '../helpers/expect.js'
 import { rawRequest } from '../helpers/raw-http.js'
@@ -69,8 +69,8 @@ t.test('credentials of another scheme (Basic, Token, a bare JWT read as a scheme
   }
   t.strictSame(h.issuer.requests, { discovery: 0, jwks: 0 }, 'nothing fetched')
   // `fastify.auth0.verify()` throws the same refusal.
-  const err = await h.app.auth0.verify({ method: 'GET', url: '/x', headers: { authorization: 'Basic eDp5' } }).catch((e: unknown) => e) as MissingCredentialsError
-  t.ok(err instanceof MissingCredentialsError)
+  const err = await h.app.auth0.verify({ method: 'GET', url: '/x', headers: { authorization: 'Basic eDp5' } }).catch((e: unknown) => e) as UnsupportedSchemeError
+  t.ok(err instanceof UnsupportedSchemeError)
   t.equal(err.reason, 'authorization_scheme_unsupported')
   t.strictSame(err.headers, { 'www-authenticate': BARE })
 })
