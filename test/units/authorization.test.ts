@@ -117,4 +117,5 @@ t.test('headerCount counts the raw header lines of one name, in any case', async
   t.equal(headerCount(['authorization', 'a', 'AUTHORIZATION', 'b', 'X-Authorization', 'c', 'dpop', 'authorization'], 'authorization'), 2, 'values are not names')
   t.equal(headerCount(['DPoP', 'a', 'Authorization', 'b', 'dpop', 'c'], 'dpop'), 2)
   t.equal(headerCount(['Authorizatio', 'a', 'Authorizations', 'b'], 'authorization'), 0, 'same prefix, other name')
+  t.equal(headerCount(['Cache-Control', 'no-cache', 'Authorization', 'a'], 'authorization'), 1, 'same length, other name')
 })
