@@ -69,6 +69,17 @@ export class MissingCredentialsError extends AuthError {
   constructor () { super('credentials_missing', 'authorization header missing') }
 }
 
+/**
+ * 401 like `MissingCredentialsError`: credentials of a scheme we do not support (`Basic …`,
+ * `Token …`, a bare JWT read as a scheme name). RFC 6750 §3 treats them like none: bare
+ * challenge, no error parameter, so the client learns which scheme to use (RFC 9110 §11.6.1).
+ */
+export class UnsupportedSchemeError extends AuthError {
+  readonly statusCode = 401
+  readonly error = 'invalid_request'
+  constructor () { super('authorization_scheme_unsupported', 'unsupported authorization scheme (use Bearer or DPoP)') }
+}
+
 /** 400: the request is malformed (header grammar, schemes, duplicate headers). */
 export class InvalidRequestError extends AuthError {
   readonly statusCode = 400

@@ -19,6 +19,7 @@ export {
   InvalidTokenError,
   IssuerUnavailableError,
   MissingCredentialsError,
+  UnsupportedSchemeError,
   ReplayStoreUnavailableError,
   TemporarilyUnavailableError,
   UseDpopNonceError

@@ -97,6 +97,11 @@ export type KeySetEvent =
   | { type: 'stale', issuer: string, expiredSeconds: number }
   /** The cache adapter failed or timed out; the network and the in-process state were used instead. */
   | { type: 'cache_failed', operation: 'get' | 'set', key: string, error: Error }
+  /**
+   * A token named a key of the issuer's set that cannot verify anything (an RSA key under 2048
+   * bits, a key that does not import): such tokens get 401 `key_unusable`. Once per key.
+   */
+  | { type: 'key_unusable', issuer: string, kid: string | undefined, alg: string, reason: string }
 
 /** Context given to a `domains` resolver. `unverifiedIss` is attacker-controlled: only compare it. */
 export interface DomainsResolverContext {

@@ -12,8 +12,8 @@
  */
 import type { ResolvedConfig } from './config/options.js'
 import { observe, observing, publicAuthError, type Verdict } from './diagnostics/channels.js'
-import { AuthError, type ChallengeScheme, InsufficientScopeError, InternalAuthError, InvalidRequestError, InvalidTokenError, MissingCredentialsError } from './errors.js'
-import { readCredentials } from './http/authorization.js'
+import { AuthError, type ChallengeScheme, InsufficientScopeError, InternalAuthError, InvalidRequestError, InvalidTokenError, MissingCredentialsError, UnsupportedSchemeError } from './errors.js'
+import { FOREIGN_SCHEME, readCredentials } from './http/authorization.js'
 import type { Challenges, DpopMode } from './http/challenge.js'
 import { DpopChecks, type DpopOutcome, type PendingProof } from './dpop/checks.js'
 import { TokenVerifier } from './jwt/token-verifier.js'
@@ -109,6 +109,9 @@ export class Verifier {
     // 1. Authorization header
     const credentials = readCredentials(request.headers.authorization, request.authorizationCount, this.#config.maxTokenLength)
     if (credentials === undefined) return route.optional ? undefined : NO_CREDENTIALS
+    // Another scheme (`Basic …`) is answered like no credentials (RFC 6750 §3): an optional route
+    // serves the request anonymously, a required one sends the bare challenge.
+    if (credentials === FOREIGN_SCHEME) return route.optional ? undefined : new UnsupportedSchemeError()
     const { scheme, token } = credentials
 
     // 2. Scheme and DPoP mode rules

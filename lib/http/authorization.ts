@@ -15,11 +15,22 @@ type HeaderValue = string | string[] | undefined
 // RFC 6750 §2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
 const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/
 
+// RFC 9110 §11.1 / §5.6.2: auth-scheme = token = 1*tchar
+const SCHEME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
+
 /**
- * `undefined` when the request carries no credentials (no header, or an empty one).
+ * Credentials of a scheme this resource does not support (`Basic …`, `Token …`, a bare JWT read
+ * as a scheme name). RFC 6750 §3 and RFC 9110 §11.6.1: answered like no credentials, with the
+ * bare challenge that tells the client which schemes to use; not as a malformed request.
+ */
+export const FOREIGN_SCHEME: unique symbol = Symbol('fastify-auth0-api: foreign scheme')
+
+/**
+ * `undefined` when the request carries no credentials (no header, or an empty one);
+ * `FOREIGN_SCHEME` for credentials of another scheme.
  * `count` is how many Authorization header lines arrived (Node keeps only the first).
  */
-export function readCredentials (value: HeaderValue, count: number, maxTokenLength: number): Credentials | undefined {
+export function readCredentials (value: HeaderValue, count: number, maxTokenLength: number): Credentials | typeof FOREIGN_SCHEME | undefined {
   if (count > 1 || Array.isArray(value)) {
     if (Array.isArray(value) && value.length === 1) return readCredentials(value[0], 1, maxTokenLength)
     throw new InvalidRequestError('authorization_header_repeated', 'more than one Authorization header')
@@ -37,12 +48,14 @@ export function readCredentials (value: HeaderValue, count: number, maxTokenLeng
   const header = value.trim()
   if (header === '') return undefined
   const space = header.indexOf(' ')
-  if (space === -1) throw new InvalidRequestError('authorization_header_malformed', 'Authorization header must be <scheme> <token>')
-  const name = header.slice(0, space).toLowerCase()
+  const name = (space === -1 ? header : header.slice(0, space)).toLowerCase()
+  // `Bearer` or `DPoP` without a token, or a first word that is no scheme name at all: malformed.
+  if (space === -1 && (name === 'bearer' || name === 'dpop')) throw new InvalidRequestError('authorization_header_malformed', 'Authorization header must be <scheme> <token>')
+  if (!SCHEME.test(name)) throw new InvalidRequestError('authorization_header_malformed', 'Authorization header must be <scheme> <token>')
   let scheme: Credentials['scheme']
   if (name === 'bearer') scheme = 'bearer'
   else if (name === 'dpop') scheme = 'dpop'
-  else throw new InvalidRequestError('authorization_scheme_unsupported', 'unsupported authorization scheme (use Bearer or DPoP)')
+  else return FOREIGN_SCHEME
   const token = header.slice(space + 1).trimStart()
   if (token.length > maxTokenLength) {
     throw new InvalidTokenError('token_too_large', 'access token too large', { scheme })

@@ -4,7 +4,7 @@
  * scheme at fault. Strings depend only on configuration and fixed descriptions, so they are memoised.
  */
 import type { AuthError, ChallengeScheme } from '../errors.js'
-import { InsufficientScopeError, InternalAuthError, MissingCredentialsError, TemporarilyUnavailableError, UseDpopNonceError } from '../errors.js'
+import { InsufficientScopeError, InternalAuthError, MissingCredentialsError, TemporarilyUnavailableError, UnsupportedSchemeError, UseDpopNonceError } from '../errors.js'
 
 export type DpopMode = 'allowed' | 'required' | 'disabled'
 
@@ -80,7 +80,7 @@ export class Challenges {
       err.headers = {}
       return err
     }
-    if (err instanceof MissingCredentialsError) {
+    if (err instanceof MissingCredentialsError || err instanceof UnsupportedSchemeError) {
       err.headers = { 'www-authenticate': this.line(mode) }
       return err
     }

@@ -27,6 +27,21 @@ interface KeySlot {
   keys: Map<string, CryptoKey>
 }
 
+const UNUSABLE_KEY = 'signing key unusable: the issuer published a key that cannot verify tokens'
+
+/**
+ * Why jose would refuse to verify with `key` (it throws a TypeError mid-verification), checked
+ * once when the key is selected: a key of the issuer's set that cannot verify is the token's
+ * problem (401), not the server's (500).
+ */
+export function unusableKey (key: CryptoKey): string | undefined {
+  if (key.type !== 'public' || !key.usages.includes('verify')) return 'not a public verification key'
+  // RFC 7518 §3.3 / §3.5: RS* and PS* keys of 2048 bits or more (jose enforces it).
+  const { modulusLength } = key.algorithm as { modulusLength?: number }
+  if (modulusLength !== undefined && modulusLength < 2048) return 'RSA key under 2048 bits'
+  return undefined
+}
+
 function slotKey (alg: string, kid: string | undefined): string {
   // `alg` passed the allowlist, so it never contains a space.
   return kid === undefined ? alg : `${alg} ${kid}`
@@ -123,7 +138,17 @@ export class TokenVerifier {
     } catch (err) {
       if (err instanceof joseErrors.JWKSNoMatchingKey) throw new InvalidTokenError('kid_not_found', 'no matching signing key', { scheme, cause: err })
       if (err instanceof joseErrors.JWKSMultipleMatchingKeys) throw new InvalidTokenError('kid_ambiguous', 'signing key ambiguous: the token needs a kid', { scheme, cause: err })
+      // A key of the set that WebCrypto cannot import (a point off its curve, a missing exponent …).
+      if (err instanceof DOMException) {
+        keys.reportUnusable(header.kid as string | undefined, header.alg as string, `key import failed: ${err.message}`)
+        throw new InvalidTokenError('key_unusable', UNUSABLE_KEY, { scheme, cause: err })
+      }
       throw err
+    }
+    const unusable = unusableKey(key)
+    if (unusable !== undefined) {
+      keys.reportUnusable(header.kid as string | undefined, header.alg as string, unusable)
+      throw new InvalidTokenError('key_unusable', UNUSABLE_KEY, { scheme })
     }
     // jose matched a string or absent kid (any other kid matches no key and threw above).
     if (keys.version === version) {

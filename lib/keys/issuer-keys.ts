@@ -37,6 +37,8 @@ export interface KeyEvents {
   stale (info: { issuer: string, expiredSeconds: number }): void
   /** The cache adapter failed or timed out; the in-process state and the network were used instead. */
   cacheFailed (info: CacheFailure): void
+  /** A token named a key that cannot verify anything (see `IssuerKeys.reportUnusable`). */
+  keyUnusable (info: { issuer: string, kid: string | undefined, alg: string, reason: string }): void
 }
 
 export interface IssuerKeysOptions {
@@ -98,6 +100,8 @@ export class IssuerKeys {
   #failedAt = -Infinity
   #staleReported = -Infinity
   #inflight: Promise<void> | undefined
+  /** Unusable keys already reported (`reportUnusable`). */
+  readonly #unusable = new Set<string>()
 
   constructor (options: IssuerKeysOptions) {
     this.#options = options
@@ -107,6 +111,18 @@ export class IssuerKeys {
       this.#select = createLocalJWKSet(options.jwks)
       this.#expiresAt = Infinity
     }
+  }
+
+  /**
+   * Tells the operator, once per key (issuer, kid, alg, reason), that tokens name a key of this
+   * issuer that cannot verify anything. Bounded: a key set holds few keys, a flood of forged kids
+   * never reaches here (only keys jose selected from the set do).
+   */
+  reportUnusable (kid: string | undefined, alg: string, reason: string): void {
+    const id = `${kid ?? ''} ${alg} ${reason}`
+    if (this.#unusable.has(id) || this.#unusable.size >= 100) return
+    this.#unusable.add(id)
+    this.#options.events.keyUnusable({ issuer: this.issuer, kid, alg, reason })
   }
 
   /** Keys loaded and not past their expiry: `getKey` would neither fetch nor refresh. */

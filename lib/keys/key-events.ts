@@ -36,6 +36,10 @@ export function keyEvents (log: FastifyBaseLogger, hook: ((event: KeySetEvent) =
     cacheFailed: ({ operation, key, error }) => {
       log.warn({ operation, key, err: error }, 'fastify-auth0-api: cache adapter failed, using the network and in-process keys')
       emit({ type: 'cache_failed', operation, key, error })
+    },
+    keyUnusable: ({ issuer, kid, alg, reason }) => {
+      log.warn({ issuer, kid, alg, reason }, 'fastify-auth0-api: key_unusable: the issuer published a key that cannot verify tokens')
+      emit({ type: 'key_unusable', issuer, kid, alg, reason })
     }
   }
 }

@@ -59,6 +59,12 @@ export interface TestIssuer {
   rotateKeys (options?: { keepPrevious?: boolean }): Promise<SigningKey>
   /** Generates a key pair that this issuer does not publish (for forged-token tests). */
   foreignKey (alg?: string): Promise<SigningKey>
+  /**
+   * Adds a JWK, as given, to the key set served (e.g. an RSA key under 2048 bits that jose refuses,
+   * to see how an API copes with a tenant publishing it). Tokens naming its `kid` are signed by the
+   * test itself; the next `rotateKeys()` drops it.
+   */
+  publishKey (jwk: JWK): void
   /** Members merged into (or, when `undefined`, removed from) the discovery document. */
   setDiscovery (patch: Record<string, unknown>): void
   /** `Cache-Control` sent with discovery and/or JWKS responses (`undefined`: none). */
@@ -184,6 +190,7 @@ export async function createTestIssuer (options: TestIssuerOptions = {}): Promis
       return current
     },
     foreignKey: async (keyAlg = alg) => await makeKey(keyAlg),
+    publishKey (jwk) { published = [...published, { ...jwk }] },
     setDiscovery (patch) { discoveryPatch = { ...discoveryPatch, ...patch } },
     setCacheControl (values) { cacheControl = { ...values } },
     outage (endpoints) { outages = { ...outages, ...endpoints } },

@@ -7,6 +7,7 @@ import t from 'tap'
 import Fastify from 'fastify'
 import auth0Plugin from '../../lib/index.js'
 import { createTestIssuer, dpopKey, proof } from '../../lib/testing/index.js'
+import { checkRefusal } from '../helpers/www-authenticate.js'
 t.test('no client input reaches a 500 or an unexpected reply', async (t) => {
   const issuer = await createTestIssuer()
   const app = Fastify({ trustProxy: true })
@@ -41,7 +42,11 @@ t.test('no client input reaches a 500 or an unexpected reply', async (t) => {
     if (!shapeOk) { try { const b = JSON.parse(r.body); shapeOk = Object.keys(b).join() === 'detail' && Object.keys(b.detail).join() === 'error,error_description' && /^[a-z_]+$/.test(b.detail.error) } catch {} }
     if (r.statusCode >= 500 || !shapeOk) bad.push(`${r.statusCode} ${JSON.stringify(headers).slice(0, 150)} ${r.body.slice(0, 150)}`)
     if (r.body.includes(seg[2]!.slice(0, 20))) bad.push('token echoed')
+    // Every reply through the WWW-Authenticate grammar oracle (status, header, body agree).
+    let body: unknown
+    try { body = JSON.parse(r.body) } catch {}
+    try { checkRefusal({ statusCode: r.statusCode, headers: r.headers, body }) } catch (err) { bad.push(`oracle: ${(err as Error).message}`) }
   }
   t.ok(n > 3000, `${n} requests sent`)
-    t.same(bad, [], 'no 500, no odd body, no echoed token')
+    t.same(bad, [], 'no 500, no odd body, no echoed token, no challenge outside its grammar')
 })

@@ -47,7 +47,7 @@ t.test('mode disabled: Bearer only, and a bound token is still refused', async (
   expectError(t, await app.inject({ url: '/private', headers: { authorization: `DPoP ${bound}`, dpop: 'x.y.z' } }),
     { status: 400, error: 'invalid_request', description: 'DPoP authorization scheme not accepted', challenge: bearerChallenge('invalid_request', 'DPoP authorization scheme not accepted', { mode: 'disabled' }) })
   expectError(t, await app.inject({ url: '/private', headers: { authorization: 'Basic eDp5' } }),
-    { status: 400, error: 'invalid_request', description: 'unsupported authorization scheme (use Bearer or DPoP)', challenge: bearerChallenge('invalid_request', 'unsupported authorization scheme (use Bearer or DPoP)', { mode: 'disabled' }) })
+    { status: 401, error: 'invalid_request', description: 'unsupported authorization scheme (use Bearer or DPoP)', challenge: 'Bearer realm="api"' })
   expectError(t, await app.inject({ url: '/messages', headers: { authorization: `Bearer ${await issuer.token()}` } }),
     { status: 403, error: 'insufficient_scope', description: 'insufficient scope', challenge: bearerChallenge('insufficient_scope', 'insufficient scope', { scope: 'read:messages', mode: 'disabled' }) })
   // A route can still demand DPoP: its challenge is then DPoP only.
@@ -62,9 +62,12 @@ t.test('mode required: DPoP only; the Bearer scheme is a 400, bound or not, befo
     expectError(t, await app.inject({ url: '/private', headers: { authorization: `Bearer ${token}` } }),
       { status: 400, error: 'invalid_request', description: required, challenge: dpopOnlyChallenge('invalid_request', required) })
   }
-  // A malformed header on a DPoP-only route is reported on the DPoP challenge.
+  // Another scheme is answered like no credentials: the bare DPoP challenge.
   expectError(t, await app.inject({ url: '/private', headers: { authorization: 'Basic eDp5' } }),
-    { status: 400, error: 'invalid_request', description: 'unsupported authorization scheme (use Bearer or DPoP)', challenge: dpopOnlyChallenge('invalid_request', 'unsupported authorization scheme (use Bearer or DPoP)') })
+    { status: 401, error: 'invalid_request', description: 'unsupported authorization scheme (use Bearer or DPoP)', challenge: 'DPoP algs="ES256"' })
+  // A malformed header on a DPoP-only route is reported on the DPoP challenge.
+  expectError(t, await app.inject({ url: '/private', headers: { authorization: 'Bearer: eDp5' } }),
+    { status: 400, error: 'invalid_request', description: 'Authorization header must be <scheme> <token>', challenge: dpopOnlyChallenge('invalid_request', 'Authorization header must be <scheme> <token>') })
   // So is a token-level failure detected before the scheme rules (an oversized Bearer token).
   expectError(t, await app.inject({ url: '/private', headers: { authorization: `Bearer ${'a'.repeat(20000)}` } }),
     { status: 401, error: 'invalid_token', description: 'access token too large', challenge: dpopOnlyChallenge('invalid_token', 'access token too large') })

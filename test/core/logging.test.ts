@@ -61,7 +61,7 @@ t.test('no log line contains a token, good or bad', async (t) => {
   // Malformed headers carrying a token-like value.
   statuses.push((await app.inject({ url: '/private', headers: { authorization: `Bearer ${tokens[0] as string} extra` } })).statusCode)
   statuses.push((await app.inject({ url: '/private', headers: { authorization: `Basic ${tokens[0] as string}` } })).statusCode)
-  t.strictSame(statuses, [200, 403, 401, 401, 401, 401, 401, 401, 401, 400, 400])
+  t.strictSame(statuses, [200, 403, 401, 401, 401, 401, 401, 401, 401, 400, 401])
 
   const all = raw.join('')
   for (const token of tokens) {
