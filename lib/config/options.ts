@@ -8,6 +8,9 @@ import type { Auth0PluginOptions, DpopMode, IssuerEntry, DomainsResolver, KeySet
 import type { CacheAdapter, ReplayStore } from '../stores/types.js'
 import type { Auth0Env } from './env.js'
 import { issuerFromDomain, issuerFromUrl } from './issuer-url.js'
+import type { FetchLike } from '../keys/fetch-json.js'
+import { resolveTokenSources, type ResolvedTokenSources } from '../http/token-sources.js'
+import { resolveMtls, type ResolvedMtls } from '../mtls/options.js'
 
 const PREFIX = 'fastify-auth0-api: '
 
@@ -44,6 +47,12 @@ export interface ResolvedConfig {
     replayStore?: ReplayStore
     nonce: false | { secret?: string | Uint8Array, windowSeconds: number }
   }
+  /** Token sources of every route that names none; `undefined`: the Authorization header only. */
+  tokenSources?: ResolvedTokenSources
+  /** Certificate-bound tokens (RFC 8705); `undefined`: refused as `binding_unsupported`. */
+  mtls?: ResolvedMtls
+  /** Outbound `fetch`; `undefined`: the global one. */
+  fetch?: FetchLike
 }
 
 function fail (message: string): never {
@@ -231,5 +240,17 @@ export function resolveConfig (options: Auth0PluginOptions, env: Auth0Env): Reso
   }
   if (options.dpop?.replayStore !== undefined) config.dpop.replayStore = options.dpop.replayStore
   if (publicBaseURL !== undefined) config.publicBaseURL = publicBaseURL
+  if (options.tokenSources !== undefined) {
+    const sources = resolveTokenSources(options.tokenSources, 'tokenSources', fail)
+    // RFC 9449 §7.1: a DPoP token travels in the Authorization header only.
+    if (!sources.headerOnly && mode === 'required') fail('tokenSources other than the header cannot be combined with dpop.mode "required" (DPoP tokens travel only in the Authorization header)')
+    if (!sources.headerOnly) config.tokenSources = sources
+  }
+  const mtls = resolveMtls(options.mtls, fail)
+  if (mtls !== undefined) config.mtls = mtls
+  if (options.fetch !== undefined) {
+    if (typeof options.fetch !== 'function') fail('fetch must be a WHATWG fetch function (input, init) => Promise<Response>')
+    config.fetch = options.fetch
+  }
   return config
 }

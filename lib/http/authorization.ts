@@ -13,7 +13,7 @@ export interface Credentials {
 type HeaderValue = string | string[] | undefined
 
 // RFC 6750 §2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
-const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/
+export const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/
 
 /**
  * `undefined` when the request carries no credentials (no header, or an empty one).

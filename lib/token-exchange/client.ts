@@ -17,7 +17,7 @@ import { issuerFromDomain, issuerFromUrl, isLoopbackHost } from '../config/issue
 import type { ResolvedConfig } from '../config/options.js'
 import type { Auth0PluginOptions } from '../types.js'
 import { ASYMMETRIC_ALGORITHMS } from '../config/options.js'
-import { fetchJson } from '../keys/fetch-json.js'
+import { fetchJson, globalFetch, type FetchLike } from '../keys/fetch-json.js'
 import { TokenEndpointError } from './errors.js'
 
 export interface ClientOptions {
@@ -125,6 +125,8 @@ export interface ResolvedClient {
   issuer: string
   tokenEndpoint?: string
   timeout: number
+  /** Outbound `fetch` (the plugin's `fetch` option). Default: the global one. */
+  fetch: FetchLike
 }
 
 function endpointUrl (value: string, name: string): string {
@@ -217,6 +219,7 @@ export async function resolveClient (options: Auth0PluginOptions, env: Auth0Env,
     auth,
     issuer,
     timeout,
+    fetch: config.fetch ?? globalFetch,
     ...(spec.tokenEndpoint !== undefined ? { tokenEndpoint: endpointUrl(String(spec.tokenEndpoint), 'client.tokenEndpoint') } : {})
   }
 }
@@ -269,7 +272,7 @@ export function createTokenExchange (client: ResolvedClient | undefined): TokenE
     const url = `${c.issuer.replace(/\/$/, '')}/.well-known/openid-configuration`
     let body: unknown
     try {
-      ({ body } = await fetchJson(url, c.timeout))
+      ({ body } = await fetchJson(url, c.timeout, c.fetch))
     } catch (err) {
       throw new TokenEndpointError('discovery_failed', `could not read ${url}: ${(err as Error).message}`, undefined, { cause: err })
     }
@@ -337,7 +340,7 @@ export function createTokenExchange (client: ResolvedClient | undefined): TokenE
     let res: Response
     let text: string
     try {
-      res = await fetch(url, { method: 'POST', headers, body: params, redirect: 'error', signal: AbortSignal.timeout(c.timeout) })
+      res = await c.fetch(url, { method: 'POST', headers, body: params, redirect: 'error', signal: AbortSignal.timeout(c.timeout) })
       const declared = Number(res.headers.get('content-length'))
       if (declared > MAX_BYTES) {
         await res.body?.cancel().catch(() => {})
