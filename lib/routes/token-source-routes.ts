@@ -70,7 +70,8 @@ export function prepareTokenSourceRoute (route: RouteOptions, requirements: read
       }
     }
   }
-  let query = false
+  // With the plugin reading query tokens, clients may send them to any protected route: redact there too.
+  let query = config.tokenSources?.query === true
   for (const found of requirements) {
     const sources = effectiveSources(found, config)
     if (!sources.headerOnly && (found.dpop ?? config.dpop.mode) === 'required') {
