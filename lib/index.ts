@@ -32,8 +32,8 @@ export { AuthErrorBody, TokenEndpointError }
 export { redactQueryToken }
 export type { AuthErrorBodyType } from './openapi/schemas.js'
 export type { ErrorResponse, OnAuthError } from './diagnostics/index.js'
-export type { ResourceMetadataOptions } from './metadata/resource-metadata.js'
-export type { OpenApiOptions } from './openapi/swagger.js'
+export type { ResourceMetadataOptions } from './metadata/options.js'
+export type { OpenApiOptions } from './openapi/options.js'
 export type {
   AccessTokenForConnectionOptions,
   ClientOptions,
@@ -43,7 +43,7 @@ export type {
   OnBehalfOfOptions,
   TokenExchange,
   TokenSet
-} from './token-exchange/client.js'
+} from './token-exchange/types.js'
 export type { Auth0Api } from './plugin.js'
 export type { RequireAuth, RequireAuthHook } from './require-auth.js'
 export type { CacheAdapter, ReplayStore } from './stores/types.js'

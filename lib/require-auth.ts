@@ -18,9 +18,10 @@ import { routeRequirements } from './scopes.js'
 import type { RequireAuthOptions, VerifyResult } from './types.js'
 import { isPromise, type MaybePromise } from './util/maybe-async.js'
 import type { ChallengeScheme } from './errors.js'
+import type { AuthRequest } from './http/auth-request.js'
 import { requestThumbprint } from './mtls/client-certificate.js'
 import type { ResolvedMtls } from './mtls/options.js'
-import { NO_CREDENTIALS, type AuthRequest, type RunOutcome, type Verifier } from './verifier.js'
+import { NO_CREDENTIALS, type RunOutcome, type Verifier } from './verifier.js'
 
 export { headerCount }
 

@@ -14,28 +14,16 @@ import type { ResolvedConfig } from './config/options.js'
 import { AuthError, type ChallengeScheme, InsufficientScopeError, InternalAuthError, InvalidRequestError, InvalidTokenError, MissingCredentialsError } from './errors.js'
 import { readCredentials } from './http/authorization.js'
 import { readSourcedCredentials, type TokenSourceName } from './http/token-sources.js'
-import { CertificateBinding, type CertificateRequest } from './mtls/binding.js'
+import { CertificateBinding } from './mtls/binding.js'
 import type { Challenges, DpopMode } from './http/challenge.js'
 import { DpopChecks, type DpopOutcome, type PendingProof } from './dpop/checks.js'
 import { TokenVerifier } from './jwt/token-verifier.js'
 import type { IssuerRegistry } from './keys/issuer-registry.js'
 import type { IssuerPolicy } from './keys/issuer-policy.js'
 import { satisfies, type RouteRequirements } from './scopes.js'
-import type { AccessTokenClaims, AuthInfo, VerifyRequest, VerifyResult } from './types.js'
+import type { AuthRequest } from './http/auth-request.js'
+import type { AccessTokenClaims, AuthInfo, VerifyResult } from './types.js'
 import { isPromise, then, type MaybePromise } from './util/maybe-async.js'
-
-/** A request as the pipeline sees it. */
-export interface AuthRequest extends VerifyRequest, CertificateRequest {
-  /** Authorization header lines received (Node keeps only the first in `headers`). */
-  authorizationCount: number
-  /** DPoP header lines received; default: counted from `headers.dpop`. */
-  dpopCount?: number
-  /**
-   * The normalised URL the client targeted (DPoP `htu`); throws an `AuthError` for a bad Host or
-   * proxy header. Default: `url` taken as absolute, or as a path under `publicBaseURL`.
-   */
-  targetUrl?: (publicBaseURL: string | undefined) => string
-}
 
 /**
  * `run`'s answer for a required route whose request carries no credentials at all: the commonest

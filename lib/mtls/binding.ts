@@ -6,16 +6,8 @@
  */
 import { AuthError, InvalidTokenError, type ChallengeScheme } from '../errors.js'
 import { then, type MaybePromise } from '../util/maybe-async.js'
-import type { ClientCertificate, ResolvedMtls } from './options.js'
+import type { CertificateRequest, ResolvedMtls } from './options.js'
 import { thumbprintOf } from './client-certificate.js'
-
-/** Where the binding check finds the request's certificate. */
-export interface CertificateRequest {
-  /** The thumbprint of the connection's client certificate (a Fastify request). */
-  clientThumbprint?: (mtls: ResolvedMtls, scheme: ChallengeScheme) => MaybePromise<string | undefined>
-  /** The certificate itself (`fastify.auth0.verify()`). */
-  clientCertificate?: ClientCertificate
-}
 
 export class CertificateBinding {
   readonly #mtls: ResolvedMtls | undefined

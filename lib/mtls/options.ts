@@ -7,10 +7,19 @@
  */
 import type { X509Certificate } from 'node:crypto'
 import type { FastifyRequest } from 'fastify'
+import type { ChallengeScheme } from '../errors.js'
 import type { MaybePromise } from '../util/maybe-async.js'
 
 /** A client certificate: PEM text, DER bytes or a parsed certificate. */
 export type ClientCertificate = string | Uint8Array | X509Certificate
+
+/** Where the binding check finds a request's certificate (part of the pipeline's request). */
+export interface CertificateRequest {
+  /** The thumbprint of the connection's client certificate (a Fastify request). */
+  clientThumbprint?: (mtls: ResolvedMtls, scheme: ChallengeScheme) => MaybePromise<string | undefined>
+  /** The certificate itself (`fastify.auth0.verify()`). */
+  clientCertificate?: ClientCertificate
+}
 
 export interface MtlsOptions {
   /**
