@@ -4,7 +4,13 @@
  */
 import { execFile, spawn } from 'node:child_process'
 import { request } from 'node:http'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { promisify } from 'node:util'
+import { Agent, request as undiciRequest } from 'undici'
+import { makeCertificate } from '../helpers/certificates.js'
+import { startForwardProxy } from '../helpers/forward-proxy.js'
 import { createTestIssuer, type TestIssuer } from 'fastify-auth0-api/testing'
 import t from 'tap'
 
@@ -30,6 +36,26 @@ interface Case {
 const AUDIENCE = 'https://api.example.com/'
 const tenantEnv = (issuer: TestIssuer): Record<string, string> => ({ AUTH0_ISSUER_BASE_URL: issuer.issuerBaseURL, AUTH0_AUDIENCE: AUDIENCE })
 const bearer = async (issuer: TestIssuer, claims: Record<string, unknown> = {}): Promise<Record<string, string>> => ({ authorization: `Bearer ${await issuer.token(claims)}` })
+
+// examples/mtls needs server TLS files; examples/egress-proxy a forward proxy.
+const tlsDir = await mkdtemp(join(tmpdir(), 'fa0-mtls-example-'))
+const [serverCert, clientCert] = await Promise.all([makeCertificate('api.test', { server: true }), makeCertificate('client')])
+await writeFile(join(tlsDir, 'key.pem'), serverCert.key)
+await writeFile(join(tlsDir, 'cert.pem'), serverCert.cert)
+const proxy = await startForwardProxy()
+t.teardown(async () => { await proxy.close(); await rm(tlsDir, { recursive: true, force: true }) })
+
+/** A GET over TLS presenting `clientCert`. */
+async function getTls (url: string, headers: Record<string, string>): Promise<number> {
+  const dispatcher = new Agent({ connect: { ca: serverCert.cert, cert: clientCert.cert, key: clientCert.key } })
+  try {
+    const res = await undiciRequest(url, { dispatcher, headers })
+    await res.body.dump()
+    return res.statusCode
+  } finally {
+    await dispatcher.close()
+  }
+}
 
 const cases: Case[] = [
   {
@@ -70,11 +96,41 @@ const cases: Case[] = [
     ]
   },
   {
+    name: 'websocket',
+    env: tenantEnv,
+    checks: async (issuer, base) => [
+      // A plain GET is no upgrade: authenticated, then @fastify/websocket's 404.
+      ['GET /ws with a query token', await get(`${base}/ws?access_token=${await issuer.token({ scope: 'read:messages' })}`, {}), 404],
+      ['GET /ws without', await get(`${base}/ws`, {}), 401]
+    ]
+  },
+  {
+    name: 'mtls',
+    env: (issuer) => ({ ...tenantEnv(issuer), TLS_KEY_FILE: join(tlsDir, 'key.pem'), TLS_CERT_FILE: join(tlsDir, 'cert.pem') }),
+    checks: async (issuer, base) => [
+      ['GET /api/private, bound token, its certificate', await getTls(`${base}/api/private`, await bearer(issuer, { cnf: { 'x5t#S256': clientCert.thumbprint } })), 200],
+      ['GET /api/private, token bound to another', await getTls(`${base}/api/private`, await bearer(issuer, { cnf: { 'x5t#S256': serverCert.thumbprint } })), 401]
+    ]
+  },
+  {
+    name: 'egress-proxy',
+    env: (issuer) => ({ ...tenantEnv(issuer), HTTPS_PROXY: proxy.url }),
+    checks: async (issuer, base) => {
+      const before = proxy.requests.length
+      const status = await get(`${base}/api/private`, await bearer(issuer))
+      return [['GET /api/private', status, 200], ['requests through the proxy', proxy.requests.length - before, 2]]
+    }
+  },
+  {
     name: 'swagger',
     env: tenantEnv,
     checks: async (_issuer, base) => [['GET /documentation/json', await get(`${base}/documentation/json`, {}), 200]]
   }
 ]
+
+// Nine programs started one after the other (each compiles nothing, but starts node and an issuer):
+// more than the suite's per-file default on a loaded machine.
+t.setTimeout(600_000)
 
 t.test('each example starts from the environment and answers over HTTP', async (t) => {
   await run('npx', ['tsc', '-p', 'tsconfig.examples.json'], { cwd: root })
@@ -93,7 +149,7 @@ t.test('each example starts from the environment and answers over HTTP', async (
       const base = await new Promise<string>((resolve, reject) => {
         child.stdout.on('data', (chunk: Buffer) => {
           out += chunk.toString()
-          const match = /Listening on (http:\/\/\S+)/.exec(out)
+          const match = /Listening on (https?:\/\/\S+)/.exec(out)
           if (match !== null) resolve(match[1] as string)
         })
         child.stderr.on('data', (chunk: Buffer) => { out += chunk.toString() })
