@@ -11,6 +11,7 @@ import { pathToFileURL } from 'node:url'
 import Fastify, { type FastifyInstance } from 'fastify'
 import auth0Plugin, { type Auth0PluginOptions, type FetchLike } from 'fastify-auth0-api'
 import { fetch as undiciFetch, ProxyAgent } from 'undici'
+import { serveExample } from '../serve.js'
 
 /** A `fetch` whose every request goes through the forward proxy at `proxyUrl`. */
 export function fetchThroughProxy (proxyUrl: string): { fetch: FetchLike, close: () => Promise<void> } {
@@ -34,6 +35,8 @@ export async function buildEgressProxyApi (proxyUrl: string, options: Auth0Plugi
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const proxy = process.env.HTTPS_PROXY ?? process.env.https_proxy
   if (proxy === undefined) throw new Error('set HTTPS_PROXY to the forward proxy URL')
-  const app = await buildEgressProxyApi(proxy)
-  console.log(`Listening on ${await app.listen({ port: Number(process.env.PORT ?? 3000), host: process.env.HOST ?? '127.0.0.1' })}`)
+  await serveExample(async (local) => ({
+    app: await buildEgressProxyApi(proxy, local?.options),
+    tries: local === undefined ? [] : [{ status: 200, what: 'keys fetched through the proxy', path: '/api/private', token: await local.issuer.token() }]
+  }))
 }

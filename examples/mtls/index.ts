@@ -17,6 +17,7 @@ import { readFileSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'
 import Fastify, { type FastifyInstance } from 'fastify'
 import auth0Plugin, { type Auth0PluginOptions } from 'fastify-auth0-api'
+import { serveExample } from '../serve.js'
 
 export interface ServerTls {
   key: string | Buffer
@@ -39,6 +40,8 @@ export async function buildMtlsApi (tls: ServerTls, options: Auth0PluginOptions 
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const app = await buildMtlsApi({ key: readFileSync(process.env.TLS_KEY_FILE ?? 'server-key.pem'), cert: readFileSync(process.env.TLS_CERT_FILE ?? 'server-cert.pem') })
-  console.log(`Listening on ${await app.listen({ port: Number(process.env.PORT ?? 3000), host: process.env.HOST ?? '127.0.0.1' })}`)
+  // TLS files are needed in any case (no tenant: a local test issuer signs the tokens; mint a bound
+  // one with `issuer.token({ cnf: { 'x5t#S256': thumbprint } })` from fastify-auth0-api/testing).
+  const tls = { key: readFileSync(process.env.TLS_KEY_FILE ?? 'server-key.pem'), cert: readFileSync(process.env.TLS_CERT_FILE ?? 'server-cert.pem') }
+  await serveExample(async (local) => ({ app: await buildMtlsApi(tls, local?.options) }))
 }

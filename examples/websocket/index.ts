@@ -7,6 +7,7 @@
  * A cookie is sent by the browser on its own, to any page's WebSocket: a token from a cookie is
  * accepted only when the `Origin` header is one of ours (Cross-Site WebSocket Hijacking).
  *
+ *   npm run build:examples && node .build/examples/websocket/index.js     (a local test issuer)
  *   AUTH0_DOMAIN=tenant.us.auth0.com AUTH0_AUDIENCE=https://api.example.com/ node .build/examples/websocket/index.js
  *   // in a browser: new WebSocket(`ws://127.0.0.1:3000/ws?access_token=${token}`)
  */
@@ -14,6 +15,7 @@ import { pathToFileURL } from 'node:url'
 import websocket from '@fastify/websocket'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type HookHandlerDoneFunction } from 'fastify'
 import auth0Plugin, { type Auth0PluginOptions } from 'fastify-auth0-api'
+import { serveExample, type Try } from '../serve.js'
 
 export interface WebSocketApiOptions extends Auth0PluginOptions {
   /** Origins whose pages may use the cookie. Default: env ALLOWED_ORIGINS (comma-separated). */
@@ -47,6 +49,18 @@ export async function buildWebSocketApi ({ allowedOrigins, ...options }: WebSock
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const app = await buildWebSocketApi()
-  console.log(`Listening on ${await app.listen({ port: Number(process.env.PORT ?? 3000), host: process.env.HOST ?? '127.0.0.1' })}`)
+  await serveExample(async (local) => {
+    const token = local === undefined ? '' : await local.issuer.token({ scope: 'read:messages' })
+    return {
+      app: await buildWebSocketApi(local?.options),
+      // curl cannot speak WebSocket: a plain GET shows the authentication of the upgrade request.
+      tries: local === undefined ? [] : ([
+        { status: 404, what: 'query token accepted (a plain GET is then no upgrade: 404)', path: `/ws?access_token=${token}` },
+        { status: 404, what: 'same-origin cookie accepted', path: '/ws', headers: { cookie: `access_token=${token}`, origin: 'http://localhost:3000' } },
+        { status: 403, what: 'cookie from another origin', path: '/ws', headers: { cookie: `access_token=${token}`, origin: 'https://evil.example' } },
+        { status: 400, what: 'two methods in one request', path: `/ws?access_token=${token}`, headers: { cookie: `access_token=${token}` } },
+        { status: 401, what: 'no token', path: '/ws' }
+      ] satisfies Try[])
+    }
+  })
 }

@@ -120,7 +120,7 @@ t.test('without mtls, a certificate-bound token is refused as before (binding_un
   const { app: withMtls, issuer: other } = await api(t, { mtls: true })
   expectInvalidToken(t, await withMtls.inject({ url: '/private', headers: { authorization: `Bearer ${await other.token({ cnf: { jwk: {} } })}` } }), 'token bound by an unsupported confirmation method')
   for (const x5t of ['', 5, null, ['a']]) {
-    expectInvalidToken(t, await withMtls.inject({ url: '/private', headers: { authorization: `Bearer ${await other.token({ cnf: { 'x5t#S256': x5t } })}` } }), 'invalid "cnf" claim')
+    expectInvalidToken(t, await withMtls.inject({ url: '/private', headers: { authorization: `Bearer ${await other.token({ cnf: { 'x5t#S256': x5t } })}` } }), 'invalid cnf claim')
   }
   // Plain HTTP: no socket certificate at all.
   expectInvalidToken(t, await withMtls.inject({ url: '/private', headers: { authorization: `Bearer ${await other.token({ cnf: { 'x5t#S256': alice.thumbprint } })}` } }), MISSING)
