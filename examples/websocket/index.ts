@@ -51,16 +51,14 @@ export async function buildWebSocketApi ({ allowedOrigins, ...options }: WebSock
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   await serveExample(async (local) => {
     const token = local === undefined ? '' : await local.issuer.token({ scope: 'read:messages' })
-    return {
-      app: await buildWebSocketApi(local?.options),
-      // curl cannot speak WebSocket: a plain GET shows the authentication of the upgrade request.
-      tries: local === undefined ? [] : ([
+    // curl cannot speak WebSocket: a plain GET shows the authentication of the upgrade request.
+    const tries: Try[] = local === undefined ? [] : [
         { status: 404, what: 'query token accepted (a plain GET is then no upgrade: 404)', path: `/ws?access_token=${token}` },
         { status: 404, what: 'same-origin cookie accepted', path: '/ws', headers: { cookie: `access_token=${token}`, origin: 'http://localhost:3000' } },
         { status: 403, what: 'cookie from another origin', path: '/ws', headers: { cookie: `access_token=${token}`, origin: 'https://evil.example' } },
         { status: 400, what: 'two methods in one request', path: `/ws?access_token=${token}`, headers: { cookie: `access_token=${token}` } },
         { status: 401, what: 'no token', path: '/ws' }
-      ] satisfies Try[])
-    }
+    ]
+    return { app: await buildWebSocketApi(local?.options), tries }
   })
 }

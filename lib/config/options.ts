@@ -104,7 +104,10 @@ export const PLUGIN_OPTIONS = {
   openapi: BOOLEAN_OR_OBJECT,
   onAuthError: FUNCTION,
   errorResponse: FUNCTION,
-  client: type('an options object', isObject)
+  client: type('an options object', isObject),
+  tokenSources: type("an array of 'header', 'query', 'body' and { cookie: name }", Array.isArray),
+  mtls: BOOLEAN_OR_OBJECT,
+  fetch: FUNCTION
 } as const satisfies { readonly [K in keyof Required<Auth0PluginOptions>]: OptionType }
 
 /** Options Fastify's `register` itself reads: not ours to refuse. */
