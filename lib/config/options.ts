@@ -350,9 +350,7 @@ export function resolveConfig (options: Auth0PluginOptions, env: Auth0Env): Reso
   }
   const mtls = resolveMtls(options.mtls, fail)
   if (mtls !== undefined) config.mtls = mtls
-  if (options.fetch !== undefined) {
-    if (typeof options.fetch !== 'function') fail('fetch must be a WHATWG fetch function (input, init) => Promise<Response>')
-    config.fetch = options.fetch
-  }
+  // Its type (a function) is checked with every top-level option's, above.
+  if (options.fetch !== undefined) config.fetch = options.fetch
   return config
 }

@@ -66,12 +66,13 @@ export function instanceTrustsProxies (fastify: FastifyInstance): boolean | unde
       if (symbol.description !== 'fastify.Request') continue
       const Request = (o as Record<symbol, unknown>)[symbol]
       return typeof Request === 'function' && 'ips' in Request.prototype
+      /* c8 ignore start */
     }
   }
   // Fastify internals not found (another major): no start-up check, the per-request one still holds.
-  /* c8 ignore next 2 */
   return undefined
 }
+/* c8 ignore stop */
 
 function fromHeader (value: string | string[], scheme: ChallengeScheme): string {
   let pem: string

@@ -45,8 +45,8 @@ const RESERVED = new Set(['authorization', 'dpop', 'cookie', 'host', 'content-ty
 export function resolveMtls (value: unknown, fail: (message: string) => never): ResolvedMtls | undefined {
   if (value === undefined || value === false) return undefined
   if (value === true) return {}
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail('mtls must be true, false or { header?, certificate? }')
-  for (const key of Object.keys(value)) {
+  // Anything but a boolean or a plain object was refused with the other top-level types.
+  for (const key of Object.keys(value as object)) {
     if (!KEYS.has(key)) fail(`mtls: unknown option "${key}" (known: ${[...KEYS].join(', ')})`)
   }
   const spec = value as MtlsOptions

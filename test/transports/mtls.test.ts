@@ -211,7 +211,7 @@ t.test('RFC 9728 metadata says certificate-bound tokens are supported', async (t
 t.test('start-up errors name the option', async (t) => {
   const base = { issuerBaseURL: 'https://tenant.example.com/', audience: AUDIENCE, env: {} }
   const cases: Array<[unknown, RegExp]> = [
-    ['yes', /mtls must be true, false or \{ header\?, certificate\? \}/],
+    ['yes', /mtls must be true, false or an options object \(got string\)/],
     [{ headers: 'x' }, /mtls: unknown option "headers" \(known: header, certificate\)/],
     [{ header: 'x-a', certificate: () => undefined }, /set mtls.header or mtls.certificate, not both/],
     [{ header: 'a b' }, /mtls.header must be a header name/],
@@ -220,5 +220,5 @@ t.test('start-up errors name the option', async (t) => {
   ]
   for (const [mtls, message] of cases) t.match((await startupError({ ...base, mtls } as Auth0PluginOptions)).message, message)
   t.match((await startupError({ ...base, mtls: { header: 'x-client-cert' } })).message, /mtls.header needs Fastify's trustProxy option/)
-  t.match((await startupError({ ...base, fetch: 'x' as never })).message, /fetch must be a WHATWG fetch function/)
+  t.match((await startupError({ ...base, fetch: 'x' as never })).message, /fetch must be a function \(got string\)/)
 })

@@ -224,7 +224,7 @@ t.test('start-up and declaration errors name the option', async (t) => {
   const base = { issuerBaseURL: 'https://tenant.example.com/', audience: AUDIENCE, env: {} }
   const cases: Array<[unknown, RegExp]> = [
     [[], /tokenSources must be a non-empty array of 'header', 'query', 'body' and \{ cookie: name \}/],
-    ['query', /tokenSources must be a non-empty array/],
+    ['query', /tokenSources must be an array of 'header', 'query', 'body' and \{ cookie: name \} \(got string\)/],
     [['header', 'header'], /tokenSources lists 'header' twice/],
     [['cookie'], /tokenSources must be a non-empty array/],
     [[{ cookie: 'a b' }], /tokenSources: cookie must be a cookie name/],
