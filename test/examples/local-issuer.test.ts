@@ -14,8 +14,7 @@ const printed: Record<string, number[]> = {
   'custom-claims-typing': [200, 403, 200],
   'behind-a-proxy': [200, 403, 200],
   'multiple-domains': [200, 200, 401],
-  swagger: [200, 200, 401],
-  websocket: [404, 404, 403, 400, 401]
+  swagger: [200, 200, 401]
 }
 
 await compileExamples()
