@@ -32,6 +32,7 @@ class FastifyAuthRequest implements AuthRequest {
   readonly headers: FastifyRequest['headers']
   readonly authorizationCount: number
   readonly dpopCount: number
+  tokenCacheHit = false
   readonly #request: FastifyRequest
 
   constructor (request: FastifyRequest) {
@@ -56,6 +57,11 @@ class FastifyAuthRequest implements AuthRequest {
   /** Read only for a certificate-bound token. */
   clientThumbprint (mtls: ResolvedMtls, scheme: ChallengeScheme): MaybePromise<string | undefined> {
     return requestThumbprint(this.#request, mtls, scheme)
+  }
+
+  /** Read by the diagnostics channels only (Fastify builds `routeOptions` on each read). */
+  get route (): string | undefined {
+    return this.#request.routeOptions.url
   }
 }
 
