@@ -7,6 +7,7 @@ import * as errors from './errors.js'
 import { diagnosticsChannels } from './diagnostics/channels.js'
 import { AuthErrorBody } from './openapi/schemas.js'
 import { TokenEndpointError } from './token-exchange/errors.js'
+import { redactQueryToken } from './http/token-sources.js'
 
 export { auth0Plugin, auth0Plugin as fastifyAuth0Api }
 export default auth0Plugin
@@ -29,6 +30,8 @@ export type { ChallengeScheme } from './errors.js'
 export { MemoryCacheAdapter } from './stores/memory-cache.js'
 export { MemoryReplayStore } from './stores/memory-replay.js'
 export { AuthErrorBody, TokenEndpointError }
+// For an application's own logger serializers (routes without requireAuth, 404s).
+export { redactQueryToken }
 export { diagnosticsChannels }
 export type { AuthMessage, AuthOutcome, KeysMessage, VerifyContext } from './diagnostics/channels.js'
 export type { AuthErrorBodyType } from './openapi/schemas.js'
@@ -58,7 +61,12 @@ export type {
   DomainsResolverContext,
   DpopMode,
   DpopOptions,
+  FetchLike,
   IssuerEntry,
+  ClientCertificate,
+  MtlsOptions,
+  TokenSource,
+  TokenSourceName,
   KeySetEvent,
   RequireAuthOptions,
   TokenCacheOptions,
@@ -68,5 +76,5 @@ export type {
 
 // CommonJS callers (`require('fastify-auth0-api')`, Node ≥ 20.19) get the plugin itself, carrying
 // the named exports as properties, the way every @fastify plugin is shaped.
-const commonjs = Object.assign(auth0Plugin, { fastifyAuth0Api: auth0Plugin, auth0Plugin, TokenEndpointError, AuthErrorBody, diagnosticsChannels }, errors)
+const commonjs = Object.assign(auth0Plugin, { fastifyAuth0Api: auth0Plugin, auth0Plugin, TokenEndpointError, AuthErrorBody, diagnosticsChannels, redactQueryToken }, errors)
 export { commonjs as 'module.exports' }

@@ -15,6 +15,10 @@ import { routeRequirements } from './scopes.js'
 import { createTokenExchange, resolveClient } from './token-exchange/client.js'
 import type { TokenExchange } from './token-exchange/types.js'
 import type { Auth0PluginOptions } from './types.js'
+import { prepareTokenSourceRoute } from './routes/token-source-routes.js'
+
+/** Where pino keeps a logger's serializers (the request one is wrapped for query tokens). */
+const PINO_SERIALIZERS = Symbol.for('pino.serializers')
 
 export interface Integrations {
   diagnostics: Diagnostics | undefined
@@ -42,6 +46,7 @@ export async function resolveIntegrations (options: Auth0PluginOptions, env: Aut
       fastify.addHook('onRoute', function (route) {
         const requirements = routeProtection(route)
         if (requirements.length === 0) return
+        prepareTokenSourceRoute(route, requirements, config, (this.log as unknown as Record<symbol, Record<string, (value: unknown) => unknown> | undefined>)[PINO_SERIALIZERS])
         metadata?.addRoute(requirements)
         openapi?.onRoute(this, route, requirements)
       })

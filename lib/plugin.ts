@@ -11,6 +11,7 @@ import { createAuthErrorHandler, type AuthErrorHandler } from './http/reply.js'
 import { IssuerPolicy } from './keys/issuer-policy.js'
 import { IssuerRegistry } from './keys/issuer-registry.js'
 import { keyEvents } from './keys/key-events.js'
+import { instanceTrustsProxies } from './mtls/client-certificate.js'
 import { resolveIntegrations } from './integrations.js'
 import { createRequireAuth, type RequireAuth } from './require-auth.js'
 import { routeRequirements } from './scopes.js'
@@ -54,6 +55,10 @@ const plugin: FastifyPluginAsync<Auth0PluginOptions> = async (fastify, options) 
     throw new Error(`fastify-auth0-api: invalid environment: ${(err as Error).message}`, { cause: err })
   }
   const config = resolveConfig(options, env)
+  // A certificate header is read only from a peer `trustProxy` trusts: without it, never.
+  if (config.mtls?.header !== undefined && instanceTrustsProxies(fastify) === false) {
+    throw new Error('fastify-auth0-api: mtls.header needs Fastify\'s trustProxy option (the address of the TLS-terminating proxy): without it the header would never be read')
+  }
   const integrations = await resolveIntegrations(options, env, config)
   const challenges = new Challenges({ realm: config.realm, dpopAlgorithms: config.dpop.algorithms, resourceMetadata: integrations.resourceMetadataUrl })
   const verifier = new Verifier(config, challenges, new IssuerRegistry(config, keyEvents(fastify.log, config.onKeySetEvent)), new IssuerPolicy(config))
@@ -67,7 +72,9 @@ const plugin: FastifyPluginAsync<Auth0PluginOptions> = async (fastify, options) 
         method: request.method,
         url: request.url,
         headers: request.headers,
-        authorizationCount: Array.isArray(request.headers.authorization) ? request.headers.authorization.length : 1
+        authorizationCount: Array.isArray(request.headers.authorization) ? request.headers.authorization.length : 1,
+        ...(request.body !== undefined ? { body: request.body } : {}),
+        ...(request.clientCertificate !== undefined ? { clientCertificate: request.clientCertificate } : {})
       }, { ...routeRequirements(requirements), optional: false })
       return (result as NonNullable<typeof result>).claims
     },

@@ -16,8 +16,11 @@ import { headerCount } from './http/header-count.js'
 import { sendAuthError } from './http/reply.js'
 import { routeRequirements } from './scopes.js'
 import type { RequireAuthOptions, VerifyResult } from './types.js'
-import { isPromise } from './util/maybe-async.js'
+import { isPromise, type MaybePromise } from './util/maybe-async.js'
+import type { ChallengeScheme } from './errors.js'
 import type { AuthRequest } from './http/auth-request.js'
+import { requestThumbprint } from './mtls/client-certificate.js'
+import type { ResolvedMtls } from './mtls/options.js'
 import { NO_CREDENTIALS, type RunOutcome, type Verifier } from './verifier.js'
 
 export { headerCount }
@@ -44,6 +47,16 @@ class FastifyAuthRequest implements AuthRequest {
 
   targetUrl (publicBaseURL: string | undefined): string {
     return fastifyRequestUrl(this.#request, publicBaseURL)
+  }
+
+  /** Read only by a `'body'` token source. */
+  get body (): unknown {
+    return this.#request.body
+  }
+
+  /** Read only for a certificate-bound token. */
+  clientThumbprint (mtls: ResolvedMtls, scheme: ChallengeScheme): MaybePromise<string | undefined> {
+    return requestThumbprint(this.#request, mtls, scheme)
   }
 
   /** Read by the diagnostics channels only (Fastify builds `routeOptions` on each read). */

@@ -4,6 +4,7 @@
  * less protected than intended.
  */
 import type { DpopMode } from './http/challenge.js'
+import { resolveTokenSources, type ResolvedTokenSources } from './http/token-sources.js'
 import type { AccessTokenClaims, RequireAuthOptions } from './types.js'
 
 export interface RouteRequirements {
@@ -13,9 +14,11 @@ export interface RouteRequirements {
   optional: boolean
   /** Overrides the plugin's DPoP mode for this route. */
   dpop: DpopMode | undefined
+  /** Overrides the plugin's `tokenSources` for this route. */
+  sources?: ResolvedTokenSources
 }
 
-const KEYS = new Set(['scopes', 'match', 'claim', 'optional', 'dpop'])
+const KEYS = new Set(['scopes', 'match', 'claim', 'optional', 'dpop', 'tokenSources'])
 
 function fail (message: string): never {
   throw new TypeError(`fastify-auth0-api: requireAuth: ${message}`)
@@ -48,13 +51,19 @@ export function routeRequirements (spec?: string | string[] | RequireAuthOptions
   if (spec.claim !== undefined && (typeof spec.claim !== 'string' || spec.claim === '')) fail('claim must be a non-empty claim name')
   if (spec.optional !== undefined && typeof spec.optional !== 'boolean') fail('optional must be a boolean')
   if (spec.dpop !== undefined && spec.dpop !== 'required') fail('dpop must be "required" when set')
-  return {
+  const requirements: RouteRequirements = {
     scopes: spec.scopes === undefined ? [] : scopeList(spec.scopes),
     match: spec.match ?? 'all',
     claim: spec.claim ?? 'scope',
     optional: spec.optional ?? false,
     dpop: spec.dpop
   }
+  if (spec.tokenSources !== undefined) {
+    requirements.sources = resolveTokenSources(spec.tokenSources, 'tokenSources', fail)
+    // RFC 9449 §7.1: a DPoP token travels in the Authorization header only.
+    if (spec.dpop === 'required' && !requirements.sources.headerOnly) fail('tokenSources other than the header cannot be combined with dpop: "required" (DPoP tokens travel only in the Authorization header)')
+  }
+  return requirements
 }
 
 /** Values of a scope-like claim: a space-separated string or an array of strings. */

@@ -13,6 +13,11 @@ import type { ErrorResponse, OnAuthError } from './diagnostics/index.js'
 import type { ResourceMetadataOptions } from './metadata/options.js'
 import type { OpenApiOptions } from './openapi/options.js'
 import type { ClientOptions } from './token-exchange/types.js'
+import type { FetchLike } from './keys/fetch-json.js'
+import type { TokenSource, TokenSourceName } from './http/token-sources.js'
+import type { MtlsOptions, ClientCertificate } from './mtls/options.js'
+
+export type { FetchLike, TokenSource, TokenSourceName, MtlsOptions, ClientCertificate }
 
 export type { DpopMode }
 
@@ -33,8 +38,11 @@ export interface AccessTokenClaims {
   client_id?: string
   org_id?: string
   org_name?: string
-  /** Confirmation: `jkt` binds the token to a DPoP key (RFC 9449 §6). */
-  cnf?: { jkt?: string, [member: string]: unknown }
+  /**
+   * Confirmation: `jkt` binds the token to a DPoP key (RFC 9449 §6), `x5t#S256` to a client
+   * certificate (RFC 8705 §3.1).
+   */
+  cnf?: { jkt?: string, 'x5t#S256'?: string, [member: string]: unknown }
   [claim: string]: unknown
 }
 
@@ -45,6 +53,10 @@ export interface AuthInfo {
   token: string
   /** RFC 7638 thumbprint of the DPoP key, for DPoP requests. */
   jkt?: string
+  /** Where the token came from, when not the Authorization header (`tokenSources`). */
+  source?: Exclude<TokenSourceName, 'header'>
+  /** RFC 8705 thumbprint of the client certificate, for certificate-bound tokens (`mtls`). */
+  x5t?: string
 }
 
 export interface DpopOptions {
@@ -167,6 +179,15 @@ export interface Auth0PluginOptions {
   errorResponse?: ErrorResponse
   /** The API's own client credentials, for token exchange (`fastify.auth0.getTokenOnBehalfOf` …). */
   client?: ClientOptions
+  /**
+   * Where requests may carry the access token: `'header'`, `'query'` (`access_token`), `'body'`
+   * (`access_token` in a form body) and `{ cookie: name }`. Default `['header']`; per route too.
+   */
+  tokenSources?: TokenSource[]
+  /** RFC 8705 certificate-bound tokens (`cnf["x5t#S256"]`): `true` (TLS socket) or options. Default off. */
+  mtls?: boolean | MtlsOptions
+  /** The WHATWG `fetch` for discovery, JWKS and token exchange (egress proxy, private CA …). Default: the global `fetch`. */
+  fetch?: FetchLike
 }
 
 export interface RequireAuthOptions {
@@ -180,6 +201,8 @@ export interface RequireAuthOptions {
   optional?: boolean
   /** Per-route DPoP override. */
   dpop?: 'required'
+  /** Where this route reads the access token (overrides the plugin's `tokenSources`). */
+  tokenSources?: TokenSource[]
 }
 
 /** What `fastify.auth0.verify()` needs from a request. */
@@ -191,6 +214,10 @@ export interface VerifyRequest {
    */
   url: string
   headers: Record<string, string | string[] | undefined>
+  /** The parsed body, for a `'body'` token source. */
+  body?: unknown
+  /** The client's TLS certificate (PEM, DER or `X509Certificate`), for certificate-bound tokens (`mtls`). */
+  clientCertificate?: ClientCertificate
 }
 
 export interface VerifyResult {

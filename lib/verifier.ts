@@ -14,6 +14,8 @@ import type { ResolvedConfig } from './config/options.js'
 import { observe, observing, publicAuthError, type Verdict } from './diagnostics/channels.js'
 import { AuthError, type ChallengeScheme, InsufficientScopeError, InternalAuthError, InvalidRequestError, InvalidTokenError, MissingCredentialsError, UnsupportedSchemeError } from './errors.js'
 import { FOREIGN_SCHEME, readCredentials } from './http/authorization.js'
+import { readSourcedCredentials, type TokenSourceName } from './http/token-sources.js'
+import { CertificateBinding } from './mtls/binding.js'
 import type { Challenges, DpopMode } from './http/challenge.js'
 import { DpopChecks, type DpopOutcome, type PendingProof } from './dpop/checks.js'
 import { TokenVerifier } from './jwt/token-verifier.js'
@@ -21,7 +23,7 @@ import type { IssuerRegistry } from './keys/issuer-registry.js'
 import type { IssuerPolicy } from './keys/issuer-policy.js'
 import { satisfies, type RouteRequirements } from './scopes.js'
 import type { AuthRequest } from './http/auth-request.js'
-import type { AccessTokenClaims, VerifyResult } from './types.js'
+import type { AccessTokenClaims, AuthInfo, VerifyResult } from './types.js'
 import { isPromise, then, type MaybePromise } from './util/maybe-async.js'
 
 /**
@@ -38,12 +40,14 @@ export class Verifier {
   readonly #challenges: Challenges
   readonly #tokens: TokenVerifier
   readonly #dpop: DpopChecks
+  readonly #certificates: CertificateBinding
 
   constructor (config: ResolvedConfig, challenges: Challenges, registry: IssuerRegistry, policy: IssuerPolicy) {
     this.#config = config
     this.#challenges = challenges
     this.#tokens = new TokenVerifier(config, registry, policy)
     this.#dpop = new DpopChecks(config)
+    this.#certificates = new CertificateBinding(config.mtls)
   }
 
   /** Verifies a request for a route; `undefined` for an anonymous request on an optional route. */
@@ -106,13 +110,17 @@ export class Verifier {
   }
 
   #run (request: AuthRequest, route: RouteRequirements, mode: DpopMode): MaybePromise<RunOutcome> {
-    // 1. Authorization header
-    const credentials = readCredentials(request.headers.authorization, request.authorizationCount, this.#config.maxTokenLength)
+    // 1. Authorization header (or the route's other token sources: lib/http/token-sources.ts)
+    const sources = route.sources ?? this.#config.tokenSources
+    const credentials = sources === undefined || sources.headerOnly
+      ? readCredentials(request.headers.authorization, request.authorizationCount, this.#config.maxTokenLength)
+      : readSourcedCredentials(request, sources, this.#config.maxTokenLength)
     if (credentials === undefined) return route.optional ? undefined : NO_CREDENTIALS
     // Another scheme (`Basic …`) is answered like no credentials (RFC 6750 §3): an optional route
     // serves the request anonymously, a required one sends the bare challenge.
     if (credentials === FOREIGN_SCHEME) return route.optional ? undefined : new UnsupportedSchemeError()
     const { scheme, token } = credentials
+    const source = (credentials as { source?: TokenSourceName }).source
 
     // 2. Scheme and DPoP mode rules
     if (scheme === 'dpop' && mode === 'disabled') {
@@ -130,20 +138,34 @@ export class Verifier {
     // 3–6. Token structure, issuer allowed, keys, signature, claims (lib/jwt/token-verifier.ts)
     return then(this.#tokens.verify(token, request, scheme), (claims) => {
       if (claims instanceof AuthError) return claims
-      // 7. DPoP: binding, proof signature, replay (asynchronous: the replay store).
-      if (pending !== undefined) return this.#dpop.complete(pending, claims).then((dpop) => this.#authorize(claims, route, scheme, token, dpop))
-      // A token bound to a key is never a bearer token, whatever the mode ('disabled' included).
-      if (claims.cnf?.jkt !== undefined) {
-        return new InvalidTokenError('bound_token_as_bearer', 'DPoP-bound token presented with the Bearer scheme', { scheme })
+      // 7a. Certificate binding (RFC 8705, lib/mtls/): on every request, the binding is per connection.
+      const x5t = claims.cnf?.['x5t#S256']
+      if (x5t !== undefined) {
+        return then(this.#certificates.check(x5t, request, scheme), (thumbprint) =>
+          thumbprint instanceof AuthError ? thumbprint : this.#bind(claims, route, scheme, token, pending, source, thumbprint))
       }
-      return this.#authorize(claims, route, scheme, token, undefined)
+      return this.#bind(claims, route, scheme, token, pending, source, undefined)
     })
   }
 
+  /** 7b. DPoP: binding, proof signature, replay (asynchronous: the replay store). */
+  #bind (claims: AccessTokenClaims, route: RouteRequirements, scheme: ChallengeScheme, token: string, pending: PendingProof | undefined, source: TokenSourceName | undefined, x5t: string | undefined): MaybePromise<VerifyResult | AuthError> {
+    if (pending !== undefined) return this.#dpop.complete(pending, claims).then((dpop) => this.#authorize(claims, route, scheme, token, dpop, source, x5t))
+    // A token bound to a key is never a bearer token, whatever the mode ('disabled' included).
+    if (claims.cnf?.jkt !== undefined) {
+      return new InvalidTokenError('bound_token_as_bearer', 'DPoP-bound token presented with the Bearer scheme', { scheme })
+    }
+    return this.#authorize(claims, route, scheme, token, undefined, source, x5t)
+  }
+
   /** 8. Route scopes, then the result. */
-  #authorize (claims: AccessTokenClaims, route: RouteRequirements, scheme: ChallengeScheme, token: string, dpop: DpopOutcome | undefined): VerifyResult | AuthError {
+  #authorize (claims: AccessTokenClaims, route: RouteRequirements, scheme: ChallengeScheme, token: string, dpop: DpopOutcome | undefined, source: TokenSourceName | undefined, x5t: string | undefined): VerifyResult | AuthError {
     if (!satisfies(claims, route)) return new InsufficientScopeError(route.scopes, 'insufficient scope', scheme)
-    if (dpop === undefined) return { claims, auth: { scheme, token } }
-    return { claims, auth: { scheme, token, jkt: dpop.jkt }, ...(dpop.nonce !== undefined ? { dpopNonce: dpop.nonce } : {}) }
+    const auth: AuthInfo = dpop === undefined ? { scheme, token } : { scheme, token, jkt: dpop.jkt }
+    // Only set when used: the usual request keeps the usual object shape.
+    if (source !== undefined && source !== 'header') auth.source = source
+    if (x5t !== undefined) auth.x5t = x5t
+    if (dpop === undefined || dpop.nonce === undefined) return { claims, auth }
+    return { claims, auth, dpopNonce: dpop.nonce }
   }
 }

@@ -8,6 +8,9 @@ import type { Auth0PluginOptions, DpopMode, IssuerEntry, DomainsResolver, KeySet
 import type { CacheAdapter, ReplayStore } from '../stores/types.js'
 import type { Auth0Env } from './env.js'
 import { issuerFromDomain, issuerFromUrl } from './issuer-url.js'
+import type { FetchLike } from '../keys/fetch-json.js'
+import { resolveTokenSources, type ResolvedTokenSources } from '../http/token-sources.js'
+import { resolveMtls, type ResolvedMtls } from '../mtls/options.js'
 
 const PREFIX = 'fastify-auth0-api: '
 
@@ -44,6 +47,12 @@ export interface ResolvedConfig {
     replayStore?: ReplayStore
     nonce: false | { secret?: string | Uint8Array, windowSeconds: number }
   }
+  /** Token sources of every route that names none; `undefined`: the Authorization header only. */
+  tokenSources?: ResolvedTokenSources
+  /** Certificate-bound tokens (RFC 8705); `undefined`: refused as `binding_unsupported`. */
+  mtls?: ResolvedMtls
+  /** Outbound `fetch`; `undefined`: the global one. */
+  fetch?: FetchLike
 }
 
 function fail (message: string): never {
@@ -95,7 +104,10 @@ export const PLUGIN_OPTIONS = {
   openapi: BOOLEAN_OR_OBJECT,
   onAuthError: FUNCTION,
   errorResponse: FUNCTION,
-  client: type('an options object', isObject)
+  client: type('an options object', isObject),
+  tokenSources: type("an array of 'header', 'query', 'body' and { cookie: name }", Array.isArray),
+  mtls: BOOLEAN_OR_OBJECT,
+  fetch: FUNCTION
 } as const satisfies { readonly [K in keyof Required<Auth0PluginOptions>]: OptionType }
 
 /** Options Fastify's `register` itself reads: not ours to refuse. */
@@ -330,5 +342,15 @@ export function resolveConfig (options: Auth0PluginOptions, env: Auth0Env): Reso
   if (options.onKeySetEvent !== undefined) config.onKeySetEvent = options.onKeySetEvent
   if (options.dpop?.replayStore !== undefined) config.dpop.replayStore = options.dpop.replayStore
   if (publicBaseURL !== undefined) config.publicBaseURL = publicBaseURL
+  if (options.tokenSources !== undefined) {
+    const sources = resolveTokenSources(options.tokenSources, 'tokenSources', fail)
+    // RFC 9449 §7.1: a DPoP token travels in the Authorization header only.
+    if (!sources.headerOnly && mode === 'required') fail('tokenSources other than the header cannot be combined with dpop.mode "required" (DPoP tokens travel only in the Authorization header)')
+    if (!sources.headerOnly) config.tokenSources = sources
+  }
+  const mtls = resolveMtls(options.mtls, fail)
+  if (mtls !== undefined) config.mtls = mtls
+  // Its type (a function) is checked with every top-level option's, above.
+  if (options.fetch !== undefined) config.fetch = options.fetch
   return config
 }

@@ -3,10 +3,11 @@
  * what only the route hook can know. Its own module so that the pipeline (lib/verifier.ts) and the
  * steps it calls (lib/dpop/checks.ts) both depend on it, and not on each other.
  */
+import type { CertificateRequest } from '../mtls/options.js'
 import type { VerifyRequest } from '../types.js'
 
 /** A request as the pipeline sees it. */
-export interface AuthRequest extends VerifyRequest {
+export interface AuthRequest extends VerifyRequest, CertificateRequest {
   /** Authorization header lines received (Node keeps only the first in `headers`). */
   authorizationCount: number
   /** DPoP header lines received; default: counted from `headers.dpop`. */

@@ -13,7 +13,7 @@ export interface Credentials {
 type HeaderValue = string | string[] | undefined
 
 // RFC 6750 §2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
-const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/
+export const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/
 
 // RFC 9110 §11.1 / §5.6.2: auth-scheme = token = 1*tchar
 const SCHEME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/

@@ -57,6 +57,10 @@ export function joseOptions (rules: ClaimRules): FastVerifyOptions {
   }
 }
 
+function nonEmptyString (value: unknown): boolean {
+  return typeof value === 'string' && value !== ''
+}
+
 /** The checks jose leaves to us, on a payload jose's rules accepted. */
 export function checkClaims (payload: Record<string, unknown>, rules: ClaimRules, scheme: ChallengeScheme): AccessTokenClaims {
   if (typeof payload.sub !== 'string' || payload.sub === '') {
@@ -66,12 +70,14 @@ export function checkClaims (payload: Record<string, unknown>, rules: ClaimRules
     throw new InvalidTokenError('iat_invalid', 'token issued in the future (iat)', { scheme })
   }
   if ('cnf' in payload && (typeof payload.cnf !== 'object' || payload.cnf === null || Array.isArray(payload.cnf) ||
-    ('jkt' in payload.cnf && (typeof (payload.cnf as { jkt: unknown }).jkt !== 'string' || (payload.cnf as { jkt: string }).jkt === '')))) {
+    ('jkt' in payload.cnf && !nonEmptyString((payload.cnf as { jkt: unknown }).jkt)) ||
+    ('x5t#S256' in payload.cnf && !nonEmptyString((payload.cnf as { 'x5t#S256': unknown })['x5t#S256'])))) {
     throw new InvalidTokenError('cnf_invalid', 'invalid cnf claim', { scheme })
   }
-  // A token bound by a confirmation method we cannot check (mTLS `x5t#S256`, `jwk`, `jku` …) is
-  // sender-constrained all the same: accepting it as a bearer token would undo the binding.
-  if ('cnf' in payload && Object.keys(payload.cnf as object).some((member) => member !== 'jkt')) {
+  // A token bound by a confirmation method we cannot check (`jwk`, `jku` …) is sender-constrained
+  // all the same: accepting it as a bearer token would undo the binding. `x5t#S256` (mTLS) is
+  // checked against the connection on every request by the verifier (lib/mtls/binding.ts).
+  if ('cnf' in payload && Object.keys(payload.cnf as object).some((member) => member !== 'jkt' && member !== 'x5t#S256')) {
     throw new InvalidTokenError('binding_unsupported', 'token bound by an unsupported confirmation method', { scheme })
   }
   return payload as AccessTokenClaims

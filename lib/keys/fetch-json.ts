@@ -4,6 +4,15 @@
  * outage (503) from a bad token (401).
  */
 
+/**
+ * The WHATWG `fetch` every outbound request goes through (the `fetch` option: an egress proxy,
+ * a private CA, instrumentation). Only the members used here are required.
+ */
+export type FetchLike = (input: string, init: RequestInit) => Promise<Response>
+
+/** The global `fetch`, looked up at each call (instrumentation may replace it after start-up). */
+export const globalFetch: FetchLike = async (input, init) => await fetch(input, init)
+
 export type FetchFailure = 'timeout' | 'network' | 'status' | 'bad_json' | 'too_large'
 
 export class IssuerFetchError extends Error {
@@ -23,10 +32,10 @@ export interface FetchedJson {
 
 const MAX_BYTES = 512 * 1024
 
-export async function fetchJson (url: string, timeout: number): Promise<FetchedJson> {
+export async function fetchJson (url: string, timeout: number, fetcher: FetchLike = globalFetch): Promise<FetchedJson> {
   let res: Response
   try {
-    res = await fetch(url, {
+    res = await fetcher(url, {
       headers: { accept: 'application/json' },
       redirect: 'error',
       signal: AbortSignal.timeout(timeout)

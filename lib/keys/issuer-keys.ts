@@ -24,7 +24,7 @@ import { createLocalJWKSet, errors as joseErrors, type JSONWebKeySet, type JWSHe
 import { InternalAuthError, IssuerUnavailableError } from '../errors.js'
 import { isLoopbackHost } from '../config/issuer-url.js'
 import type { CacheFailure, CachedDocument, DocumentCache } from './document-cache.js'
-import { fetchJson, IssuerFetchError } from './fetch-json.js'
+import { fetchJson, IssuerFetchError, type FetchLike } from './fetch-json.js'
 
 export type KeyDocument = 'discovery' | 'jwks'
 
@@ -51,6 +51,8 @@ export interface IssuerKeysOptions {
   /** Discovery and JWKS documents shared through the `CacheAdapter`. */
   cache: DocumentCache
   timeout: number
+  /** Outbound `fetch` (the plugin's `fetch` option). Default: the global one. */
+  fetch?: FetchLike
   ttl: number
   cooldown: number
   failureBackoff: number
@@ -213,7 +215,7 @@ export class IssuerKeys {
         }
         fallback = cached
       }
-      const { body, maxAge } = await fetchJson(url, this.#options.timeout)
+      const { body, maxAge } = await fetchJson(url, this.#options.timeout, this.#options.fetch)
       const fetched = this.#keySet({ body, fetchedAt: this.#now(), ttl: this.#freshFor(maxAge) }, url)
       this.#options.cache.set(key, fetched.document, fetched.document.ttl + this.#options.staleIfError)
       this.#options.events.fetched({ issuer: this.issuer, url, document })
@@ -243,7 +245,7 @@ export class IssuerKeys {
       known ??= fromCache
     }
     try {
-      const { body, maxAge } = await fetchJson(url, this.#options.timeout)
+      const { body, maxAge } = await fetchJson(url, this.#options.timeout, this.#options.fetch)
       const found = this.#discovered(body, url)
       const document: CachedDocument = { body: { issuer: found.issuer, jwks_uri: found.jwksUri }, fetchedAt: this.#now(), ttl: this.#freshFor(maxAge) }
       this.#options.cache.set(key, document, document.ttl + this.#options.staleIfError)

@@ -36,6 +36,7 @@ export class IssuerRegistry {
       ...(jwks !== undefined ? { jwks } : {}),
       cache: this.#cache,
       timeout,
+      ...(this.#config.fetch !== undefined ? { fetch: this.#config.fetch } : {}),
       ttl: cache.ttl,
       cooldown: cache.cooldown,
       failureBackoff: cache.failureBackoff,

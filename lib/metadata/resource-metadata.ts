@@ -7,6 +7,7 @@
 import type { ResolvedConfig } from '../config/options.js'
 import { isLoopbackHost } from '../config/issuer-url.js'
 import type { RouteRequirements } from '../scopes.js'
+import { HEADER_ONLY } from '../http/token-sources.js'
 import type { ResourceMetadataOptions } from './options.js'
 
 export type { ResourceMetadataOptions } from './options.js'
@@ -91,12 +92,15 @@ export function resolveResourceMetadata (option: boolean | ResourceMetadataOptio
   }
 
   const scopes = new Set<string>(configured)
+  // RFC 9728 bearer_methods_supported: the methods the protected routes accept (the plugin's when none is declared yet).
+  const methods = new Set<string>()
   return {
     url: url.href,
     path: url.pathname,
     addRoute (requirements) {
       for (const route of requirements) {
         if (SCOPE_CLAIMS.has(route.claim)) for (const scope of route.scopes) scopes.add(scope)
+        for (const method of (route.sources ?? config.tokenSources ?? HEADER_ONLY).methods) methods.add(method)
       }
     },
     document () {
@@ -105,10 +109,13 @@ export function resolveResourceMetadata (option: boolean | ResourceMetadataOptio
         // §3.3: exactly the identifier the metadata URL was derived from.
         resource,
         authorization_servers: [...new Set(servers)],
-        bearer_methods_supported: ['header'],
+        bearer_methods_supported: methods.size === 0
+          ? [...(config.tokenSources ?? HEADER_ONLY).methods]
+          : (['header', 'body', 'query'] as const).filter((method) => methods.has(method)),
         scopes_supported: [...scopes].sort(),
         ...(mode !== 'disabled' ? { dpop_signing_alg_values_supported: [...algorithms] } : {}),
         ...(mode === 'required' ? { dpop_bound_access_tokens_required: true } : {}),
+        ...(config.mtls !== undefined ? { tls_client_certificate_bound_access_tokens: true } : {}),
         ...optional
       }
     }

@@ -3,6 +3,7 @@
  * endpoint, and of which issuer. Checked in full at start-up, the private key imported and tried
  * once, so that a misconfiguration stops `register` instead of the first exchange.
  */
+import { globalFetch, type FetchLike } from '../keys/fetch-json.js'
 import type { KeyObject } from 'node:crypto'
 import { importJWK, importPKCS8, SignJWT, type CryptoKey } from 'jose'
 import type { Auth0Env } from '../config/env.js'
@@ -31,6 +32,8 @@ export interface ResolvedClient {
   issuer: string
   tokenEndpoint?: string
   timeout: number
+  /** Outbound `fetch` (the plugin's `fetch` option). Default: the global one. */
+  fetch: FetchLike
 }
 
 function endpointUrl (value: string, name: string): string {
@@ -128,6 +131,7 @@ export async function resolveClient (options: Auth0PluginOptions, env: Auth0Env,
     auth,
     issuer,
     timeout,
+    fetch: config.fetch ?? globalFetch,
     ...(spec.tokenEndpoint !== undefined ? { tokenEndpoint: endpointUrl(String(spec.tokenEndpoint), 'client.tokenEndpoint') } : {})
   }
 }

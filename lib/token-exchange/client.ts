@@ -56,7 +56,7 @@ export function createTokenExchange (client: ResolvedClient | undefined): TokenE
     for (const [name, value] of Object.entries(grant)) if (value !== undefined) params.set(name, value)
     const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }
     const secrets = [subjectToken, ...await authenticateClient(c, params, headers)]
-    return await postTokenRequest(url, params, headers, c.timeout, secrets)
+    return await postTokenRequest(url, params, headers, c.timeout, secrets, c.fetch)
   }
 
   return {

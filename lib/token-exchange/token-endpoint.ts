@@ -24,7 +24,7 @@ async function discover (c: ResolvedClient): Promise<string> {
   const url = `${c.issuer.replace(/\/$/, '')}/.well-known/openid-configuration`
   let body: unknown
   try {
-    ({ body } = await fetchJson(url, c.timeout))
+    ({ body } = await fetchJson(url, c.timeout, c.fetch))
   } catch (err) {
     throw new TokenEndpointError('discovery_failed', `could not read ${url}: ${(err as Error).message}`, undefined, { cause: err })
   }

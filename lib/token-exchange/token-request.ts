@@ -3,6 +3,7 @@
  * redirect and caps the answer's size; a refusal becomes a `TokenEndpointError` with the endpoint's
  * OAuth error code, and any credential the endpoint echoes is redacted from its description.
  */
+import type { FetchLike } from '../keys/fetch-json.js'
 import { TokenEndpointError } from './errors.js'
 import type { TokenSet } from './types.js'
 
@@ -20,11 +21,11 @@ function redact (value: string, secrets: readonly string[]): string {
  * Sends the form and returns the answer's JSON object, which holds a non-empty `access_token`.
  * `secrets` are the values sent (subject token, client secret or assertion), never repeated in an error.
  */
-export async function postTokenRequest (url: string, params: URLSearchParams, headers: Record<string, string>, timeout: number, secrets: readonly string[]): Promise<Record<string, unknown>> {
+export async function postTokenRequest (url: string, params: URLSearchParams, headers: Record<string, string>, timeout: number, secrets: readonly string[], fetcher: FetchLike): Promise<Record<string, unknown>> {
   let res: Response
   let text: string
   try {
-    res = await fetch(url, { method: 'POST', headers, body: params, redirect: 'error', signal: AbortSignal.timeout(timeout) })
+    res = await fetcher(url, { method: 'POST', headers, body: params, redirect: 'error', signal: AbortSignal.timeout(timeout) })
     const declared = Number(res.headers.get('content-length'))
     if (declared > MAX_BYTES) {
       await res.body?.cancel().catch(() => {})

@@ -36,7 +36,7 @@ export async function startExample (
   const base = await new Promise<string>((resolve, reject) => {
     child.stdout.on('data', (chunk: Buffer) => {
       out += chunk.toString()
-      const match = /Listening on (http:\/\/\S+)[\s\S]*# Ctrl-C to stop\./.exec(out)
+      const match = /Listening on (https?:\/\/\S+)[\s\S]*# Ctrl-C to stop\./.exec(out)
       if (match !== null) resolve(match[1] as string)
     })
     child.stderr.on('data', (chunk: Buffer) => { out += chunk.toString() })
