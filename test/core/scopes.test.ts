@@ -134,8 +134,8 @@ t.test('optional routes', async (t) => {
 t.test('requireAuth specs are validated when the route is declared', async (t) => {
   const prefix = 'fastify-auth0-api: requireAuth: '
   const bad: Array<[string, unknown, string]> = [
-    ['unknown option key', { scope: 'read:messages' }, 'unknown option "scope" (known: scopes, match, claim, optional, dpop)'],
-    ['unknown option key beside known ones', { scopes: 'a', claims: 'scope' }, 'unknown option "claims" (known: scopes, match, claim, optional, dpop)'],
+    ['unknown option key', { scope: 'read:messages' }, 'unknown option "scope" (known: scopes, match, claim, optional, dpop, tokenSources)'],
+    ['unknown option key beside known ones', { scopes: 'a', claims: 'scope' }, 'unknown option "claims" (known: scopes, match, claim, optional, dpop, tokenSources)'],
     ['whitespace in a scope', 'read:messages write:messages', 'scope "read:messages write:messages" contains whitespace: pass each scope as its own array element'],
     ['whitespace in a list element', ['read', 'write data'], 'scope "write data" contains whitespace: pass each scope as its own array element'],
     ['tab in a scope', { scopes: 'a\tb' }, 'scope "a\tb" contains whitespace: pass each scope as its own array element'],
