@@ -60,9 +60,13 @@ t.test('every 401 challenge names the metadata URL; 403 and 400 do not', async (
   const forbidden = await app.inject({ url: '/messages', headers: { authorization: `Bearer ${await issuer.token()}` } })
   t.equal(forbidden.statusCode, 403)
   t.notMatch(forbidden.headers['www-authenticate'], 'resource_metadata')
-  const malformed = await app.inject({ url: '/messages', headers: { authorization: 'Basic eDp5' } })
+  const malformed = await app.inject({ url: '/messages', headers: { authorization: 'Bearer a b' } })
   t.equal(malformed.statusCode, 400)
   t.notMatch(malformed.headers['www-authenticate'], 'resource_metadata')
+  // Another scheme is answered like no credentials (RFC 6750 §3): a 401 that names the metadata.
+  const foreign = await app.inject({ url: '/messages', headers: { authorization: 'Basic eDp5' } })
+  t.equal(foreign.statusCode, 401)
+  t.match(foreign.headers['www-authenticate'], 'resource_metadata=')
 })
 
 t.test('a resource with a path: the well-known path is inserted before it (RFC 9728 §3.1)', async (t) => {

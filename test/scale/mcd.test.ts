@@ -213,7 +213,7 @@ t.test('path issuers: the other trailing-slash spelling is allowed only when dis
 t.test('domains are checked at start-up', async (t) => {
   const cases: Array<[unknown, RegExp]> = [
     [[], /domains must be a non-empty array/],
-    ['tenant.example.com', /domains must be a non-empty array/],
+    ['tenant.example.com', /domains must be an array of domains \/ issuer URLs, or a/],
     [[''], /domains\[0\] must be a domain, an issuer URL or/],
     [[null], /domains\[0\] must be a domain/],
     [[a.issuer, { issuer: a.issuer, jwksUri: 42 }], /domains\[1\]\.jwksUri must be an https URL/],
