@@ -43,7 +43,7 @@ t.test('bad specs are TypeErrors that name the problem', async (t) => {
     [{ optional: null }, 'optional must be a boolean'],
     [{ dpop: null }, 'dpop must be "required" when set'],
     [{ dpop: 'disabled' }, 'dpop must be "required" when set'],
-    [{ scopes: 'a', Scopes: 'b' }, 'unknown option "Scopes" (known: scopes, match, claim, optional, dpop)'],
+    [{ scopes: 'a', Scopes: 'b' }, 'unknown option "Scopes" (known: scopes, match, claim, optional, dpop, tokenSources)'],
     ['caf\u00e9', 'scope "caf\u00e9" has a character a scope cannot hold (RFC 6749 §3.3: printable ASCII but " and \\)'],
     [['ok', 'a"b'], 'scope "a\\"b" has a character a scope cannot hold (RFC 6749 §3.3: printable ASCII but " and \\)'],
     [{ scopes: 'a\\b' }, 'scope "a\\\\b" has a character a scope cannot hold (RFC 6749 §3.3: printable ASCII but " and \\)'],
