@@ -6,12 +6,14 @@ import { auth0Plugin } from './plugin.js'
 import * as errors from './errors.js'
 import { AuthErrorBody } from './openapi/schemas.js'
 import { TokenEndpointError } from './token-exchange/errors.js'
+import { claimEquals, claimIncludes } from './policies/claim-checks.js'
 
 export { auth0Plugin, auth0Plugin as fastifyAuth0Api }
 export default auth0Plugin
 export {
   AuthError,
   InsufficientScopeError,
+  InsufficientUserAuthenticationError,
   InternalAuthError,
   InvalidDpopProofError,
   InvalidRequestError,
@@ -27,6 +29,11 @@ export type { ChallengeScheme } from './errors.js'
 export { MemoryCacheAdapter } from './stores/memory-cache.js'
 export { MemoryReplayStore } from './stores/memory-replay.js'
 export { AuthErrorBody, TokenEndpointError }
+export { claimEquals, claimIncludes } from './policies/claim-checks.js'
+export type { ClaimCheck, JSONPrimitive } from './policies/claim-checks.js'
+export type { Organization, OrganizationFunction, OrganizationOption } from './policies/organization.js'
+export type { TokenProfile } from './policies/profile.js'
+export type { StepUpOptions } from './policies/step-up.js'
 export type { AuthErrorBodyType } from './openapi/schemas.js'
 export type { ErrorResponse, OnAuthError } from './diagnostics/index.js'
 export type { ResourceMetadataOptions } from './metadata/resource-metadata.js'
@@ -63,5 +70,5 @@ export type {
 
 // CommonJS callers (`require('fastify-auth0-api')`, Node ≥ 20.19) get the plugin itself, carrying
 // the named exports as properties, the way every @fastify plugin is shaped.
-const commonjs = Object.assign(auth0Plugin, { fastifyAuth0Api: auth0Plugin, auth0Plugin, TokenEndpointError, AuthErrorBody }, errors)
+const commonjs = Object.assign(auth0Plugin, { fastifyAuth0Api: auth0Plugin, auth0Plugin, TokenEndpointError, AuthErrorBody, claimEquals, claimIncludes }, errors)
 export { commonjs as 'module.exports' }

@@ -6,6 +6,7 @@
  *     interface AccessTokenClaims { 'https://example.com/roles'?: string[] }
  *   }
  */
+import type { FastifyRequest } from 'fastify'
 import type { JSONWebKeySet } from 'jose'
 import type { CacheAdapter, ReplayStore } from './stores/types.js'
 import type { DpopMode } from './http/challenge.js'
@@ -13,6 +14,10 @@ import type { ErrorResponse, OnAuthError } from './diagnostics/index.js'
 import type { ResourceMetadataOptions } from './metadata/resource-metadata.js'
 import type { OpenApiOptions } from './openapi/swagger.js'
 import type { ClientOptions } from './token-exchange/client.js'
+import type { ClaimCheck } from './policies/claim-checks.js'
+import type { Organization, OrganizationOption } from './policies/organization.js'
+import type { TokenProfile } from './policies/profile.js'
+import type { StepUpOptions } from './policies/step-up.js'
 
 export type { DpopMode }
 
@@ -45,6 +50,8 @@ export interface AuthInfo {
   token: string
   /** RFC 7638 thumbprint of the DPoP key, for DPoP requests. */
   jkt?: string
+  /** The client the token was issued to: `client_id` (RFC 9068), else `azp` (Auth0's profile). */
+  clientId?: string
 }
 
 export interface DpopOptions {
@@ -162,9 +169,27 @@ export interface Auth0PluginOptions {
   errorResponse?: ErrorResponse
   /** The API's own client credentials, for token exchange (`fastify.auth0.getTokenOnBehalfOf` …). */
   client?: ClientOptions
+  /**
+   * Token profile: `'any'` (default; Auth0's profile with `typ` `JWT` or none, and RFC 9068's) or
+   * `'rfc9068'` (`typ` `at+jwt`, `client_id` and `jti` required). In every profile a `typ` naming
+   * another JWT type (`dpop+jwt`, `logout+jwt` …) is refused.
+   */
+  profile?: TokenProfile
+  /** Seconds: tokens issued longer ago (`iat`, + clockTolerance) are refused, on every request. */
+  maxTokenAge?: number
+  /** More claims every token must carry (present and not null). */
+  requiredClaims?: string[]
+  /** Where the login's `acr` and `auth_time` are read (Auth0: namespaced claims an Action writes). */
+  stepUp?: StepUpOptions
+  /** Auth0 Organizations for every route: `true`, an id or name, a list, or a function deciding. */
+  organization?: OrganizationOption<VerifyRequest>
 }
 
-export interface RequireAuthOptions {
+/**
+ * Route requirements. `R` is the request the route's functions receive: the Fastify request in a
+ * `requireAuth` hook, the object given to `fastify.auth0.verify()` there.
+ */
+export interface RequireAuthOptions<R = FastifyRequest> {
   /** Scopes (or claim values) the token must carry. */
   scopes?: string | string[]
   /** `'all'` (default) or `'any'` of `scopes`. */
@@ -175,6 +200,18 @@ export interface RequireAuthOptions {
   optional?: boolean
   /** Per-route DPoP override. */
   dpop?: 'required'
+  /**
+   * Auth0 Organizations for this route, besides the plugin's `organization`: `true`, an id
+   * (`org_…`, exact) or name (case-insensitive), a list, or a function; `false` turns the
+   * plugin's policy off for this route.
+   */
+  organization?: boolean | string | string[] | ((organization: Organization, request: R) => boolean | Promise<boolean>)
+  /** Step-up (RFC 9470): the login's `acr` must be one of these (exact strings). */
+  acr?: string | string[]
+  /** Step-up (RFC 9470): seconds since the login (`auth_time`, + clockTolerance). */
+  maxAge?: number
+  /** Claim check: `true` (or a promise of it) accepts; anything else is 403, a throw is 500. */
+  check?: ClaimCheck<R>
 }
 
 /** What `fastify.auth0.verify()` needs from a request. */

@@ -2,7 +2,7 @@
  * The verification pipeline, in the order of SPEC §3: cheap and local before costly and remote.
  *   1. Authorization header      2. scheme / DPoP mode rules      3. compact JWS structure
  *   4. issuer allowed, keys      5. signature (jose's rules)      6. claims
- *   7. DPoP binding               8. route scopes
+ *   7. DPoP binding, organization  8. route policies: step-up, scopes, claim check
  * DPoP is split across the order: with the DPoP scheme, step 2 also builds the request URL
  * (Host / proxy headers) and runs every local proof check (lib/dpop/checks.ts `precheck`); step 7
  * checks the binding, the proof signature and, last, the replay store (`complete`).
@@ -11,14 +11,16 @@
  * `authenticate`.
  */
 import type { ResolvedConfig } from './config/options.js'
-import { AuthError, type ChallengeScheme, InsufficientScopeError, InternalAuthError, InvalidRequestError, InvalidTokenError, MissingCredentialsError } from './errors.js'
+import { AuthError, type ChallengeScheme, InternalAuthError, InvalidRequestError, InvalidTokenError, MissingCredentialsError } from './errors.js'
 import { readCredentials } from './http/authorization.js'
 import type { Challenges, DpopMode } from './http/challenge.js'
 import { DpopChecks, type DpopOutcome, type PendingProof } from './dpop/checks.js'
 import { TokenVerifier } from './jwt/token-verifier.js'
 import type { IssuerRegistry } from './keys/issuer-registry.js'
 import type { IssuerPolicy } from './keys/issuer-policy.js'
-import { satisfies, type RouteRequirements } from './scopes.js'
+import { checkTokenAge, clientIdOf } from './policies/profile.js'
+import { checkStepUp } from './policies/step-up.js'
+import { satisfies, scopeRefusal, type RouteRequirements } from './scopes.js'
 import type { AccessTokenClaims, VerifyRequest, VerifyResult } from './types.js'
 import { isPromise, then, type MaybePromise } from './util/maybe-async.js'
 
@@ -33,6 +35,11 @@ export interface AuthRequest extends VerifyRequest {
    * proxy header. Default: `url` taken as absolute, or as a path under `publicBaseURL`.
    */
   targetUrl?: (publicBaseURL: string | undefined) => string
+  /**
+   * The request the route's functions (organization, `check`) receive: the Fastify request in a
+   * hook, the object given to `fastify.auth0.verify()`. Default: this object.
+   */
+  subject?: unknown
 }
 
 /**
@@ -117,20 +124,63 @@ export class Verifier {
     // 3–6. Token structure, issuer allowed, keys, signature, claims (lib/jwt/token-verifier.ts)
     return then(this.#tokens.verify(token, request, scheme), (claims) => {
       if (claims instanceof AuthError) return claims
+      // 6. The token's age: time-dependent, so judged on every request (cache hits included).
+      const { maxTokenAge } = this.#config.profile
+      if (maxTokenAge !== undefined) {
+        const tooOld = checkTokenAge(claims, maxTokenAge, this.#config.clockTolerance, scheme)
+        if (tooOld !== undefined) return tooOld
+      }
       // 7. DPoP: binding, proof signature, replay (asynchronous: the replay store).
-      if (pending !== undefined) return this.#dpop.complete(pending, claims).then((dpop) => this.#authorize(claims, route, scheme, token, dpop))
+      if (pending !== undefined) return this.#dpop.complete(pending, claims).then((dpop) => this.#authorize(claims, route, scheme, token, dpop, request))
       // A token bound to a key is never a bearer token, whatever the mode ('disabled' included).
       if (claims.cnf?.jkt !== undefined) {
         return new InvalidTokenError('bound_token_as_bearer', 'DPoP-bound token presented with the Bearer scheme', { scheme })
       }
-      return this.#authorize(claims, route, scheme, token, undefined)
+      return this.#authorize(claims, route, scheme, token, undefined, request)
     })
   }
 
-  /** 8. Route scopes, then the result. */
-  #authorize (claims: AccessTokenClaims, route: RouteRequirements, scheme: ChallengeScheme, token: string, dpop: DpopOutcome | undefined): VerifyResult | AuthError {
-    if (!satisfies(claims, route)) return new InsufficientScopeError(route.scopes, 'insufficient scope', scheme)
-    if (dpop === undefined) return { claims, auth: { scheme, token } }
-    return { claims, auth: { scheme, token, jkt: dpop.jkt }, ...(dpop.nonce !== undefined ? { dpopNonce: dpop.nonce } : {}) }
+  /**
+   * 7 (end). Organization, once the sender is proven (a policy function may be costly): the
+   * plugin's policy unless the route turns it off, then the route's. Nothing runs when neither is set.
+   */
+  #authorize (claims: AccessTokenClaims, route: RouteRequirements, scheme: ChallengeScheme, token: string, dpop: DpopOutcome | undefined, request: AuthRequest): MaybePromise<VerifyResult | AuthError> {
+    const plugin = route.organization === false ? undefined : this.#config.organization
+    const own = route.organization === false ? undefined : route.organization
+    if (plugin === undefined && own === undefined) return this.#routePolicies(claims, route, scheme, token, dpop, request)
+    const subject = request.subject ?? request
+    const routeThen = (): MaybePromise<VerifyResult | AuthError> => own === undefined
+      ? this.#routePolicies(claims, route, scheme, token, dpop, request)
+      : then(own(claims, subject, scheme), (refused) => refused ?? this.#routePolicies(claims, route, scheme, token, dpop, request))
+    return plugin === undefined ? routeThen() : then(plugin(claims, subject, scheme), (refused) => refused ?? routeThen())
   }
+
+  /**
+   * 8. The route's policies. A login that falls short (RFC 9470, 401) wins over missing scopes
+   * (403): the client must log in again anyway, and the challenge then also names the scopes, so
+   * one new authorization request can fix both. The claim check runs last (it may be costly).
+   */
+  #routePolicies (claims: AccessTokenClaims, route: RouteRequirements, scheme: ChallengeScheme, token: string, dpop: DpopOutcome | undefined, request: AuthRequest): MaybePromise<VerifyResult | AuthError> {
+    if (route.stepUp !== undefined) {
+      const stepUp = checkStepUp(claims, route.stepUp, this.#config.stepUp, this.#config.clockTolerance, scheme)
+      if (stepUp !== undefined) {
+        if (!satisfies(claims, route)) stepUp.requiredScopes = route.refusal.challengeScopes
+        return stepUp
+      }
+    }
+    if (!satisfies(claims, route)) return scopeRefusal(claims, route, scheme)
+    if (route.check !== undefined) {
+      return then(route.check(claims, request.subject ?? request, scheme), (refused) => refused ?? result(claims, scheme, token, dpop))
+    }
+    return result(claims, scheme, token, dpop)
+  }
+}
+
+/** The accepted request: claims, and how it authenticated. */
+function result (claims: AccessTokenClaims, scheme: ChallengeScheme, token: string, dpop: DpopOutcome | undefined): VerifyResult {
+  const clientId = clientIdOf(claims)
+  const auth: VerifyResult['auth'] = dpop === undefined ? { scheme, token } : { scheme, token, jkt: dpop.jkt }
+  if (clientId !== undefined) auth.clientId = clientId
+  if (dpop?.nonce === undefined) return { claims, auth }
+  return { claims, auth, dpopNonce: dpop.nonce }
 }

@@ -8,6 +8,9 @@ import type { Auth0PluginOptions, DpopMode, IssuerEntry, DomainsResolver, KeySet
 import type { CacheAdapter, ReplayStore } from '../stores/types.js'
 import type { Auth0Env } from './env.js'
 import { issuerFromDomain, issuerFromUrl } from './issuer-url.js'
+import { compileOrganization, type OrganizationPolicy } from '../policies/organization.js'
+import { resolveProfile, type ResolvedProfile } from '../policies/profile.js'
+import { resolveStepUp, type ResolvedStepUp } from '../policies/step-up.js'
 
 const PREFIX = 'fastify-auth0-api: '
 
@@ -36,6 +39,12 @@ export interface ResolvedConfig {
   publicBaseURL?: string
   tokenCache: false | { max: number, ttl: number }
   onKeySetEvent?: (event: KeySetEvent) => void
+  /** Token profile, `requiredClaims`, `maxTokenAge` (lib/policies/profile.ts). */
+  profile: ResolvedProfile
+  /** Claims holding the login's `acr` and `auth_time` (lib/policies/step-up.ts). */
+  stepUp: ResolvedStepUp
+  /** The plugin-wide organization policy, when set. */
+  organization?: OrganizationPolicy
   dpop: {
     mode: DpopMode
     algorithms: readonly string[]
@@ -205,6 +214,8 @@ export function resolveConfig (options: Auth0PluginOptions, env: Auth0Env): Reso
     realm,
     staleIfError: seconds(options.staleIfError, 'staleIfError', 3600, 0, 7 * 86400),
     tokenCache,
+    profile: resolveProfile(options),
+    stepUp: resolveStepUp(options.stepUp, fail),
     cache: {
       ttl: seconds(options.cache?.ttl, 'cache.ttl', 600, 1, 86400),
       maxIssuers: count(options.cache?.maxIssuers, 'cache.maxIssuers', 100, 10000),
@@ -231,5 +242,6 @@ export function resolveConfig (options: Auth0PluginOptions, env: Auth0Env): Reso
   }
   if (options.dpop?.replayStore !== undefined) config.dpop.replayStore = options.dpop.replayStore
   if (publicBaseURL !== undefined) config.publicBaseURL = publicBaseURL
+  if (options.organization !== undefined) config.organization = compileOrganization(options.organization, 'organization', fail)
   return config
 }
