@@ -30,14 +30,11 @@ export { MemoryCacheAdapter } from './stores/memory-cache.js'
 export { MemoryReplayStore } from './stores/memory-replay.js'
 export { AuthErrorBody, TokenEndpointError }
 export { claimEquals, claimIncludes } from './policies/claim-checks.js'
-export type { ClaimCheck, JSONPrimitive } from './policies/claim-checks.js'
-export type { Organization, OrganizationFunction, OrganizationOption } from './policies/organization.js'
-export type { TokenProfile } from './policies/profile.js'
-export type { StepUpOptions } from './policies/step-up.js'
+export type { Organization, OrganizationFunction, OrganizationOption, StepUpOptions, TokenProfile } from './policies/options.js'
 export type { AuthErrorBodyType } from './openapi/schemas.js'
 export type { ErrorResponse, OnAuthError } from './diagnostics/index.js'
-export type { ResourceMetadataOptions } from './metadata/resource-metadata.js'
-export type { OpenApiOptions } from './openapi/swagger.js'
+export type { ResourceMetadataOptions } from './metadata/options.js'
+export type { OpenApiOptions } from './openapi/options.js'
 export type {
   AccessTokenForConnectionOptions,
   ClientOptions,
@@ -47,7 +44,7 @@ export type {
   OnBehalfOfOptions,
   TokenExchange,
   TokenSet
-} from './token-exchange/client.js'
+} from './token-exchange/types.js'
 export type { Auth0Api } from './plugin.js'
 export type { RequireAuth, RequireAuthHook } from './require-auth.js'
 export type { CacheAdapter, ReplayStore } from './stores/types.js'
@@ -56,11 +53,13 @@ export type {
   Auth0PluginOptions,
   AuthInfo,
   CacheOptions,
+  ClaimCheck,
   DomainsResolver,
   DomainsResolverContext,
   DpopMode,
   DpopOptions,
   IssuerEntry,
+  JSONPrimitive,
   KeySetEvent,
   RequireAuthOptions,
   TokenCacheOptions,

@@ -13,7 +13,7 @@ import { keyEvents } from './keys/key-events.js'
 import { resolveIntegrations } from './integrations.js'
 import { createRequireAuth, type RequireAuth } from './require-auth.js'
 import { routeRequirements } from './scopes.js'
-import type { TokenExchange } from './token-exchange/client.js'
+import type { TokenExchange } from './token-exchange/types.js'
 import type { AccessTokenClaims, Auth0PluginOptions, AuthInfo, RequireAuthOptions, VerifyRequest } from './types.js'
 import { Verifier } from './verifier.js'
 

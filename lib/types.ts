@@ -11,13 +11,10 @@ import type { JSONWebKeySet } from 'jose'
 import type { CacheAdapter, ReplayStore } from './stores/types.js'
 import type { DpopMode } from './http/challenge.js'
 import type { ErrorResponse, OnAuthError } from './diagnostics/index.js'
-import type { ResourceMetadataOptions } from './metadata/resource-metadata.js'
-import type { OpenApiOptions } from './openapi/swagger.js'
-import type { ClientOptions } from './token-exchange/client.js'
-import type { ClaimCheck } from './policies/claim-checks.js'
-import type { Organization, OrganizationOption } from './policies/organization.js'
-import type { TokenProfile } from './policies/profile.js'
-import type { StepUpOptions } from './policies/step-up.js'
+import type { ResourceMetadataOptions } from './metadata/options.js'
+import type { OpenApiOptions } from './openapi/options.js'
+import type { ClientOptions } from './token-exchange/types.js'
+import type { Organization, OrganizationOption, StepUpOptions, TokenProfile } from './policies/options.js'
 
 export type { DpopMode }
 
@@ -42,6 +39,14 @@ export interface AccessTokenClaims {
   cnf?: { jkt?: string, [member: string]: unknown }
   [claim: string]: unknown
 }
+
+export type JSONPrimitive = string | number | boolean | null
+
+/**
+ * A route's claim check (`requireAuth({ check })`): `true` (or a promise of it) accepts. The
+ * request is the route's, or the object given to `fastify.auth0.verify()`.
+ */
+export type ClaimCheck<R = unknown> = (claims: AccessTokenClaims, request: R) => boolean | Promise<boolean>
 
 /** How the request authenticated. */
 export interface AuthInfo {
@@ -69,7 +74,7 @@ export interface DpopOptions {
   nonce?: boolean | { secret?: string | Uint8Array, windowSeconds?: number }
 }
 
-/** The verified-token cache (see README, Performance). */
+/** The verified-token cache (see docs/performance.md). */
 export interface TokenCacheOptions {
   /** Tokens kept at most; the least recently used goes first. Default 10000. */
   max?: number

@@ -21,26 +21,9 @@ import type { IssuerPolicy } from './keys/issuer-policy.js'
 import { checkTokenAge, clientIdOf } from './policies/profile.js'
 import { checkStepUp } from './policies/step-up.js'
 import { satisfies, scopeRefusal, type RouteRequirements } from './scopes.js'
-import type { AccessTokenClaims, VerifyRequest, VerifyResult } from './types.js'
+import type { AuthRequest } from './http/auth-request.js'
+import type { AccessTokenClaims, VerifyResult } from './types.js'
 import { isPromise, then, type MaybePromise } from './util/maybe-async.js'
-
-/** A request as the pipeline sees it. */
-export interface AuthRequest extends VerifyRequest {
-  /** Authorization header lines received (Node keeps only the first in `headers`). */
-  authorizationCount: number
-  /** DPoP header lines received; default: counted from `headers.dpop`. */
-  dpopCount?: number
-  /**
-   * The normalised URL the client targeted (DPoP `htu`); throws an `AuthError` for a bad Host or
-   * proxy header. Default: `url` taken as absolute, or as a path under `publicBaseURL`.
-   */
-  targetUrl?: (publicBaseURL: string | undefined) => string
-  /**
-   * The request the route's functions (organization, `check`) receive: the Fastify request in a
-   * hook, the object given to `fastify.auth0.verify()`. Default: this object.
-   */
-  subject?: unknown
-}
 
 /**
  * `run`'s answer for a required route whose request carries no credentials at all: the commonest

@@ -6,14 +6,10 @@
  * can say it.
  */
 import { InsufficientScopeError, InternalAuthError, type AuthError, type ChallengeScheme } from '../errors.js'
-import type { AccessTokenClaims } from '../types.js'
+import type { AccessTokenClaims, ClaimCheck, JSONPrimitive } from '../types.js'
 import type { MaybePromise } from '../util/maybe-async.js'
 import { describable, list } from './text.js'
 
-export type JSONPrimitive = string | number | boolean | null
-
-/** A route's claim check; the request is the route's (or the object given to `fastify.auth0.verify`). */
-export type ClaimCheck<R = unknown> = (claims: AccessTokenClaims, request: R) => boolean | Promise<boolean>
 
 /** Where the builders keep the text of their refusal. */
 const DESCRIPTION: unique symbol = Symbol('fastify-auth0-api.check-description')

@@ -13,19 +13,7 @@
 import { InternalAuthError, InvalidTokenError, type AuthError, type ChallengeScheme } from '../errors.js'
 import type { AccessTokenClaims } from '../types.js'
 import type { MaybePromise } from '../util/maybe-async.js'
-
-/** The token's organization, as a policy function sees it. */
-export interface Organization {
-  /** `org_id`. */
-  id: string
-  /** `org_name`, when the tenant includes it in tokens. */
-  name: string | undefined
-}
-
-export type OrganizationFunction<R = unknown> = (organization: Organization, request: R) => boolean | Promise<boolean>
-
-/** `true`, an organization id or name, a list of them, or a function deciding. */
-export type OrganizationOption<R = unknown> = true | string | string[] | OrganizationFunction<R>
+import type { OrganizationFunction } from './options.js'
 
 /** A compiled policy: `undefined` accepts; a refusal is an `AuthError` (a 500 when the function throws). */
 export type OrganizationPolicy = (claims: AccessTokenClaims, request: unknown, scheme: ChallengeScheme) => MaybePromise<AuthError | undefined>

@@ -12,9 +12,8 @@
  */
 import { InvalidTokenError, type AuthError, type ChallengeScheme } from '../errors.js'
 import type { AccessTokenClaims } from '../types.js'
+import type { TokenProfile } from './options.js'
 import { describable } from './text.js'
-
-export type TokenProfile = 'any' | 'rfc9068'
 
 export interface ProfileOptions {
   profile?: TokenProfile

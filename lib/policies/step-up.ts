@@ -13,13 +13,6 @@ import { InsufficientUserAuthenticationError, type ChallengeScheme } from '../er
 import type { AccessTokenClaims } from '../types.js'
 import { list } from './text.js'
 
-export interface StepUpOptions {
-  /** Claim holding the login's authentication context class. Default `'acr'`. */
-  acrClaim?: string
-  /** Claim holding the login time (seconds since the epoch). Default `'auth_time'`. */
-  authTimeClaim?: string
-}
-
 export interface ResolvedStepUp {
   acrClaim: string
   authTimeClaim: string

@@ -4,7 +4,7 @@
  * that throws or rejects is a 500, logged, never an accept.
  */
 import Fastify from 'fastify'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import auth0Plugin, { claimEquals, claimIncludes, type AccessTokenClaims, type AuthError } from '../../lib/index.js'
 import { createTestIssuer } from '../../lib/testing/index.js'
 import { dpopOnlyChallenge, expectError, expectInternal } from '../helpers/expect.js'
@@ -12,7 +12,7 @@ import { AUDIENCE, describable, echo, policyApp } from './helpers.js'
 
 const claims = (c: Record<string, unknown>): AccessTokenClaims => ({ iss: 'i', sub: 's', aud: 'a', exp: 1, iat: 1, ...c })
 
-function refused (t: Parameters<typeof expectError>[0], res: Awaited<ReturnType<import('fastify').FastifyInstance['inject']>>, description: string): void {
+function refused (t: Test, res: Awaited<ReturnType<import('fastify').FastifyInstance['inject']>>, description: string): void {
   t.ok(describable(description), 'description within RFC 6750 §3 characters')
   expectError(t, res, { status: 403, error: 'insufficient_scope', description, challenge: `Bearer realm="api", error="insufficient_scope", error_description="${description}", DPoP algs="ES256"` })
 }

@@ -4,7 +4,7 @@
  * challenge of the scheme used, resource_metadata when metadata is on, the precedence over
  * missing scopes, and maxAge judged on every request (cache hits included).
  */
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { InsufficientUserAuthenticationError, type AuthError } from '../../lib/index.js'
 import { expectError } from '../helpers/expect.js'
 import { describable, echo, policyApp, sleep } from './helpers.js'
@@ -17,7 +17,7 @@ function bearerStepUp (description: string, params: string): string {
   return `Bearer realm="api", error="${ERROR}", error_description="${description}", ${params}, DPoP algs="ES256"`
 }
 
-function stepUp (t: Parameters<typeof expectError>[0], res: Awaited<ReturnType<import('fastify').FastifyInstance['inject']>>, description: string, params: string): void {
+function stepUp (t: Test, res: Awaited<ReturnType<import('fastify').FastifyInstance['inject']>>, description: string, params: string): void {
   t.ok(describable(description), 'description within RFC 6750 §3 characters')
   expectError(t, res, { status: 401, error: ERROR, description, challenge: bearerStepUp(description, params) })
 }
