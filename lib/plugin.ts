@@ -5,8 +5,9 @@
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
 import { loadEnv } from './config/env.js'
-import { resolveConfig } from './config/options.js'
+import { checkPluginOptions, resolveConfig } from './config/options.js'
 import { Challenges } from './http/challenge.js'
+import { createAuthErrorHandler, type AuthErrorHandler } from './http/reply.js'
 import { IssuerPolicy } from './keys/issuer-policy.js'
 import { IssuerRegistry } from './keys/issuer-registry.js'
 import { keyEvents } from './keys/key-events.js'
@@ -21,6 +22,13 @@ import { Verifier } from './verifier.js'
 export interface Auth0Api extends TokenExchange {
   /** Resolves the verified claims, or throws an `AuthError` (with `headers` ready for a reply). */
   verify<R extends VerifyRequest> (request: R, requirements?: string | string[] | RequireAuthOptions<R>): Promise<AccessTokenClaims>
+  /**
+   * A Fastify error handler (`app.setErrorHandler(app.auth0.errorHandler)`, a route's
+   * `errorHandler`, or called from your own): an `AuthError` gets the plugin's reply (status,
+   * `WWW-Authenticate` and other headers, `{"detail":…}` body, `onAuthError` / `errorResponse`);
+   * any other error goes on, untouched, to the parent error handler.
+   */
+  errorHandler: AuthErrorHandler
 }
 
 declare module 'fastify' {
@@ -37,6 +45,8 @@ declare module 'fastify' {
 }
 
 const plugin: FastifyPluginAsync<Auth0PluginOptions> = async (fastify, options) => {
+  // Before anything reads them: a misspelt or mistyped option is a start-up error, not a silent default.
+  checkPluginOptions(options)
   let env
   try {
     env = await loadEnv(fastify, options.env ?? process.env)
@@ -62,6 +72,7 @@ const plugin: FastifyPluginAsync<Auth0PluginOptions> = async (fastify, options) 
       }, { ...routeRequirements(requirements), optional: false })
       return (result as NonNullable<typeof result>).claims
     },
+    errorHandler: createAuthErrorHandler(integrations.diagnostics),
     ...integrations.tokenExchange
   } satisfies Auth0Api)
   integrations.install(fastify)

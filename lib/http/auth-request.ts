@@ -21,4 +21,8 @@ export interface AuthRequest extends VerifyRequest {
    * hook, the object given to `fastify.auth0.verify()`. Default: this object.
    */
   subject?: unknown
+  /** The route pattern, for the diagnostics channels; read only when someone subscribes. */
+  readonly route?: string | undefined
+  /** Set to true by the token verifier when the verified-token cache answers (diagnostics channels). */
+  tokenCacheHit?: boolean
 }
