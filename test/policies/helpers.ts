@@ -5,6 +5,7 @@
 import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify'
 import auth0Plugin, { type Auth0PluginOptions } from '../../lib/index.js'
 import { createTestIssuer, dpopKey, proof, type DpopKey, type TestIssuer, type TokenOptions } from '../../lib/testing/index.js'
+import { oracleEveryReply } from '../helpers/expect.js'
 
 export const AUDIENCE = 'https://api.example.com/'
 export const HOST = 'api.example.com'
@@ -36,6 +37,8 @@ export async function policyApp (
     await issuer.close()
   })
   await app.register(auth0Plugin, { issuerBaseURL: issuer.issuerBaseURL, audience: AUDIENCE, env: {}, ...options })
+  // Every reply, refusals of every policy included, through the WWW-Authenticate grammar oracle.
+  oracleEveryReply(app, t)
   routes(app)
   await app.ready()
   const key = await dpopKey()
@@ -55,7 +58,7 @@ export async function policyApp (
   }
 }
 
-/** RFC 6750 §3: what an `error_description` may hold. */
+/** RFC 6750 §3: what an `error_description` may hold (the oracle checks every reply too). */
 export function describable (text: string): boolean {
   return /^[\x20\x21\x23-\x5b\x5d-\x7e]+$/.test(text)
 }
