@@ -112,15 +112,38 @@ export class UseDpopNonceError extends AuthError {
   }
 }
 
-/** 403: the token is valid but lacks a required scope or claim value. */
+/**
+ * 403: the token is valid but lacks a required scope or claim value, or a route `check` refused
+ * it (reason `check_failed`).
+ */
 export class InsufficientScopeError extends AuthError {
   readonly statusCode = 403
   readonly error = 'insufficient_scope'
-  /** The scopes the route asks for, as sent in the challenge's `scope=`. */
+  /** The scopes sent in the challenge's `scope=` (none: no `scope=`). */
   readonly requiredScopes: readonly string[]
-  constructor (requiredScopes: readonly string[], description: string, scheme: ChallengeScheme) {
-    super('insufficient_scope', description, { scheme })
+  constructor (requiredScopes: readonly string[], description: string, scheme: ChallengeScheme, reason = 'insufficient_scope') {
+    super(reason, description, { scheme })
     this.requiredScopes = requiredScopes
+  }
+}
+
+/**
+ * 401 (RFC 9470): the token is valid but the route needs a stronger (`acr`) or more recent
+ * (`max_age`) login; the challenge carries `acr_values` and/or `max_age`.
+ */
+export class InsufficientUserAuthenticationError extends AuthError {
+  readonly statusCode = 401
+  readonly error = 'insufficient_user_authentication'
+  /** `acr_values` of the challenge: the route's acceptable values, space-separated. */
+  readonly acrValues: string | undefined
+  /** `max_age` of the challenge, in seconds. */
+  readonly maxAge: number | undefined
+  /** Scopes the token also lacks (sent as `scope=` so one new authorization fixes both). */
+  requiredScopes: readonly string[] = []
+  constructor (reason: string, description: string, scheme: ChallengeScheme, acrValues: string | undefined, maxAge: number | undefined) {
+    super(reason, description, { scheme })
+    this.acrValues = acrValues
+    this.maxAge = maxAge
   }
 }
 

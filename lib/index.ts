@@ -8,12 +8,14 @@ import { diagnosticsChannels } from './diagnostics/channels.js'
 import { AuthErrorBody } from './openapi/schemas.js'
 import { TokenEndpointError } from './token-exchange/errors.js'
 import { redactQueryToken } from './http/token-sources.js'
+import { claimEquals, claimIncludes } from './policies/claim-checks.js'
 
 export { auth0Plugin, auth0Plugin as fastifyAuth0Api }
 export default auth0Plugin
 export {
   AuthError,
   InsufficientScopeError,
+  InsufficientUserAuthenticationError,
   InternalAuthError,
   InvalidDpopProofError,
   InvalidRequestError,
@@ -32,6 +34,8 @@ export { MemoryReplayStore } from './stores/memory-replay.js'
 export { AuthErrorBody, TokenEndpointError }
 // For an application's own logger serializers (routes without requireAuth, 404s).
 export { redactQueryToken }
+export { claimEquals, claimIncludes } from './policies/claim-checks.js'
+export type { Organization, OrganizationFunction, OrganizationOption, StepUpOptions, TokenProfile } from './policies/options.js'
 export { diagnosticsChannels }
 export type { AuthMessage, AuthOutcome, KeysMessage, VerifyContext } from './diagnostics/channels.js'
 export type { AuthErrorBodyType } from './openapi/schemas.js'
@@ -57,6 +61,7 @@ export type {
   Auth0PluginOptions,
   AuthInfo,
   CacheOptions,
+  ClaimCheck,
   DomainsResolver,
   DomainsResolverContext,
   DpopMode,
@@ -67,6 +72,7 @@ export type {
   MtlsOptions,
   TokenSource,
   TokenSourceName,
+  JSONPrimitive,
   KeySetEvent,
   RequireAuthOptions,
   TokenCacheOptions,
@@ -76,5 +82,5 @@ export type {
 
 // CommonJS callers (`require('fastify-auth0-api')`, Node ≥ 20.19) get the plugin itself, carrying
 // the named exports as properties, the way every @fastify plugin is shaped.
-const commonjs = Object.assign(auth0Plugin, { fastifyAuth0Api: auth0Plugin, auth0Plugin, TokenEndpointError, AuthErrorBody, diagnosticsChannels, redactQueryToken }, errors)
+const commonjs = Object.assign(auth0Plugin, { fastifyAuth0Api: auth0Plugin, auth0Plugin, TokenEndpointError, AuthErrorBody, diagnosticsChannels, redactQueryToken, claimEquals, claimIncludes }, errors)
 export { commonjs as 'module.exports' }

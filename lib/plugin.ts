@@ -22,7 +22,7 @@ import { Verifier } from './verifier.js'
 /** `fastify.auth0`: verification outside a route (e.g. a WebSocket upgrade), and token exchange. */
 export interface Auth0Api extends TokenExchange {
   /** Resolves the verified claims, or throws an `AuthError` (with `headers` ready for a reply). */
-  verify (request: VerifyRequest, requirements?: string | string[] | RequireAuthOptions): Promise<AccessTokenClaims>
+  verify<R extends VerifyRequest> (request: R, requirements?: string | string[] | RequireAuthOptions<R>): Promise<AccessTokenClaims>
   /**
    * A Fastify error handler (`app.setErrorHandler(app.auth0.errorHandler)`, a route's
    * `errorHandler`, or called from your own): an `AuthError` gets the plugin's reply (status,
@@ -67,14 +67,15 @@ const plugin: FastifyPluginAsync<Auth0PluginOptions> = async (fastify, options) 
   fastify.decorateRequest('auth', undefined)
   fastify.decorate('requireAuth', integrations.tagged(createRequireAuth(verifier, integrations.diagnostics)))
   fastify.decorate('auth0', {
-    async verify (request: VerifyRequest, requirements?: string | string[] | RequireAuthOptions) {
+    async verify<R extends VerifyRequest> (request: R, requirements?: string | string[] | RequireAuthOptions<R>) {
       const result = await verifier.authenticate({
         method: request.method,
         url: request.url,
         headers: request.headers,
         authorizationCount: Array.isArray(request.headers.authorization) ? request.headers.authorization.length : 1,
         ...(request.body !== undefined ? { body: request.body } : {}),
-        ...(request.clientCertificate !== undefined ? { clientCertificate: request.clientCertificate } : {})
+        ...(request.clientCertificate !== undefined ? { clientCertificate: request.clientCertificate } : {}),
+        subject: request
       }, { ...routeRequirements(requirements), optional: false })
       return (result as NonNullable<typeof result>).claims
     },

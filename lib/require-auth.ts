@@ -45,6 +45,11 @@ class FastifyAuthRequest implements AuthRequest {
     this.#request = request
   }
 
+  /** The route's policy functions receive the Fastify request (a getter: nothing stored per request). */
+  get subject (): FastifyRequest {
+    return this.#request
+  }
+
   targetUrl (publicBaseURL: string | undefined): string {
     return fastifyRequestUrl(this.#request, publicBaseURL)
   }

@@ -1,10 +1,16 @@
 /**
- * Route requirements: which scopes (or other claim values) a token must carry. Specs are
- * validated when the route is declared, so a typo fails at start-up instead of leaving a route
- * less protected than intended.
+ * Route requirements: which scopes (or other claim values) a token must carry, and the route's
+ * policies (organization, step-up, claim check; lib/policies/). Specs are validated and compiled
+ * when the route is declared, so a typo fails at start-up instead of leaving a route less
+ * protected than intended, and a route that sets no policy runs none.
  */
+import { InsufficientScopeError, type ChallengeScheme } from './errors.js'
 import type { DpopMode } from './http/challenge.js'
 import { resolveTokenSources, type ResolvedTokenSources } from './http/token-sources.js'
+import { compileCheck, type CompiledCheck } from './policies/claim-checks.js'
+import { compileOrganization, type OrganizationPolicy } from './policies/organization.js'
+import { compileStepUp, type StepUpRequirement } from './policies/step-up.js'
+import { describable, list } from './policies/text.js'
 import type { AccessTokenClaims, RequireAuthOptions } from './types.js'
 
 export interface RouteRequirements {
@@ -14,11 +20,30 @@ export interface RouteRequirements {
   optional: boolean
   /** Overrides the plugin's DPoP mode for this route. */
   dpop: DpopMode | undefined
+  /** The route's organization policy (besides the plugin's); `false`: the plugin's is off here. */
+  organization: OrganizationPolicy | false | undefined
+  /** `acr` / `maxAge` (RFC 9470). */
+  stepUp: StepUpRequirement | undefined
+  check: CompiledCheck | undefined
+  /** What the route's policies require, in words (OpenAPI operation descriptions). */
+  notes: readonly string[]
+  /** How a scope refusal reads; fixed for the route. */
+  refusal: ScopeRefusal
   /** Overrides the plugin's `tokenSources` for this route. */
   sources?: ResolvedTokenSources
 }
 
-const KEYS = new Set(['scopes', 'match', 'claim', 'optional', 'dpop', 'tokenSources'])
+interface ScopeRefusal {
+  /** `scope=` of the challenge: the route's scopes when they are OAuth scopes that must all be held. */
+  challengeScopes: readonly string[]
+  /** `missing scope x` (all-of, per refusal) or `needs one of the scopes x, y` (any-of). */
+  noun: [singular: string, plural: string] | undefined
+  anyOf: string | undefined
+}
+
+const KEYS = new Set(['scopes', 'match', 'claim', 'optional', 'dpop', 'tokenSources', 'organization', 'acr', 'maxAge', 'check'])
+/** Claims whose values are OAuth scopes (Auth0 RBAC permissions are the API's scopes too). */
+const SCOPE_CLAIMS = new Set(['scope', 'scp', 'permissions'])
 
 function fail (message: string): never {
   throw new TypeError(`fastify-auth0-api: requireAuth: ${message}`)
@@ -39,9 +64,20 @@ function scopeList (value: unknown): string[] {
   return [...new Set(list as string[])]
 }
 
-export function routeRequirements (spec?: string | string[] | RequireAuthOptions): RouteRequirements {
+function refusalFor (scopes: readonly string[], match: 'all' | 'any', claim: string): ScopeRefusal {
+  const allOf = match === 'all' || scopes.length === 1
+  const challengeScopes = SCOPE_CLAIMS.has(claim) && allOf ? scopes : []
+  if (scopes.length === 0 || !scopes.every(describable)) return { challengeScopes, noun: undefined, anyOf: undefined }
+  const noun: [string, string] = claim === 'permissions'
+    ? ['permission', 'permissions']
+    : claim === 'scope' || claim === 'scp' ? ['scope', 'scopes'] : describable(claim) ? [`${claim} value`, `${claim} values`] : ['claim value', 'claim values']
+  return { challengeScopes, noun, anyOf: allOf ? undefined : `needs one of the ${noun[1]} ${list(scopes)}` }
+}
+
+export function routeRequirements (spec?: string | string[] | RequireAuthOptions<any>): RouteRequirements {
   if (spec === undefined || typeof spec === 'string' || Array.isArray(spec)) {
-    return { scopes: spec === undefined ? [] : scopeList(spec), match: 'all', claim: 'scope', optional: false, dpop: undefined }
+    const scopes = spec === undefined ? [] : scopeList(spec)
+    return { scopes, match: 'all', claim: 'scope', optional: false, dpop: undefined, organization: undefined, stepUp: undefined, check: undefined, notes: [], refusal: refusalFor(scopes, 'all', 'scope') }
   }
   if (typeof spec !== 'object' || spec === null) fail('expected a scope, a list of scopes or an options object')
   for (const key of Object.keys(spec)) {
@@ -51,12 +87,30 @@ export function routeRequirements (spec?: string | string[] | RequireAuthOptions
   if (spec.claim !== undefined && (typeof spec.claim !== 'string' || spec.claim === '')) fail('claim must be a non-empty claim name')
   if (spec.optional !== undefined && typeof spec.optional !== 'boolean') fail('optional must be a boolean')
   if (spec.dpop !== undefined && spec.dpop !== 'required') fail('dpop must be "required" when set')
+  const scopes = spec.scopes === undefined ? [] : scopeList(spec.scopes)
+  const match = spec.match ?? 'all'
+  const claim = spec.claim ?? 'scope'
+  const notes: string[] = []
+  const organization = spec.organization === undefined || spec.organization === false
+    ? spec.organization
+    : compileOrganization(spec.organization, 'organization', fail)
+  if (organization !== undefined && organization !== false) notes.push(organizationNote(spec.organization))
+  const stepUp = compileStepUp(spec.acr, spec.maxAge, fail)
+  if (stepUp?.acrValues !== undefined) notes.push(`Requires a login with acr ${list(stepUp.acrValues.split(' '))} (step-up, RFC 9470).`)
+  if (stepUp?.maxAge !== undefined) notes.push(`Requires a login within the last ${stepUp.maxAge} seconds (RFC 9470 max_age).`)
+  const check = spec.check === undefined ? undefined : compileCheck(spec.check, fail)
+  if (check !== undefined) notes.push('Claim check: a token it refuses gets 403 insufficient_scope.')
   const requirements: RouteRequirements = {
-    scopes: spec.scopes === undefined ? [] : scopeList(spec.scopes),
-    match: spec.match ?? 'all',
-    claim: spec.claim ?? 'scope',
+    scopes,
+    match,
+    claim,
     optional: spec.optional ?? false,
-    dpop: spec.dpop
+    dpop: spec.dpop,
+    organization,
+    stepUp,
+    check,
+    notes,
+    refusal: refusalFor(scopes, match, claim)
   }
   if (spec.tokenSources !== undefined) {
     requirements.sources = resolveTokenSources(spec.tokenSources, 'tokenSources', fail)
@@ -64,6 +118,12 @@ export function routeRequirements (spec?: string | string[] | RequireAuthOptions
     if (spec.dpop === 'required' && !requirements.sources.headerOnly) fail('tokenSources other than the header cannot be combined with dpop: "required" (DPoP tokens travel only in the Authorization header)')
   }
   return requirements
+}
+
+function organizationNote (option: unknown): string {
+  // Ids and names are not listed: the document is public, the customers' organizations are not.
+  if (option === true) return 'Requires a token of an Auth0 Organization (org_id).'
+  return 'Requires a token of an allowed Auth0 Organization (org_id).'
 }
 
 /** Values of a scope-like claim: a space-separated string or an array of strings. */
@@ -78,4 +138,18 @@ export function satisfies (claims: AccessTokenClaims, route: RouteRequirements):
   if (route.scopes.length === 0) return true
   const have = granted(claims[route.claim])
   return route.match === 'all' ? route.scopes.every((s) => have.has(s)) : route.scopes.some((s) => have.has(s))
+}
+
+/** The 403 of a token that does not satisfy the route's scopes, saying what it lacks. */
+export function scopeRefusal (claims: AccessTokenClaims, route: RouteRequirements, scheme: ChallengeScheme): InsufficientScopeError {
+  const { refusal } = route
+  let description = 'insufficient scope'
+  if (refusal.anyOf !== undefined) {
+    description = refusal.anyOf
+  } else if (refusal.noun !== undefined) {
+    const have = granted(claims[route.claim])
+    const missing = route.scopes.filter((s) => !have.has(s))
+    description = `missing ${missing.length === 1 ? refusal.noun[0] : refusal.noun[1]} ${list(missing)}`
+  }
+  return new InsufficientScopeError(refusal.challengeScopes, description, scheme)
 }

@@ -6,6 +6,7 @@
  *     interface AccessTokenClaims { 'https://example.com/roles'?: string[] }
  *   }
  */
+import type { FastifyRequest } from 'fastify'
 import type { JSONWebKeySet } from 'jose'
 import type { CacheAdapter, ReplayStore } from './stores/types.js'
 import type { DpopMode } from './http/challenge.js'
@@ -18,6 +19,7 @@ import type { TokenSource, TokenSourceName } from './http/token-sources.js'
 import type { MtlsOptions, ClientCertificate } from './mtls/options.js'
 
 export type { FetchLike, TokenSource, TokenSourceName, MtlsOptions, ClientCertificate }
+import type { Organization, OrganizationOption, StepUpOptions, TokenProfile } from './policies/options.js'
 
 export type { DpopMode }
 
@@ -46,6 +48,14 @@ export interface AccessTokenClaims {
   [claim: string]: unknown
 }
 
+export type JSONPrimitive = string | number | boolean | null
+
+/**
+ * A route's claim check (`requireAuth({ check })`): `true` (or a promise of it) accepts. The
+ * request is the route's, or the object given to `fastify.auth0.verify()`.
+ */
+export type ClaimCheck<R = unknown> = (claims: AccessTokenClaims, request: R) => boolean | Promise<boolean>
+
 /** How the request authenticated. */
 export interface AuthInfo {
   scheme: 'bearer' | 'dpop'
@@ -57,6 +67,8 @@ export interface AuthInfo {
   source?: Exclude<TokenSourceName, 'header'>
   /** RFC 8705 thumbprint of the client certificate, for certificate-bound tokens (`mtls`). */
   x5t?: string
+  /** The client the token was issued to: `client_id` (RFC 9068), else `azp` (Auth0's profile). */
+  clientId?: string
 }
 
 export interface DpopOptions {
@@ -188,9 +200,27 @@ export interface Auth0PluginOptions {
   mtls?: boolean | MtlsOptions
   /** The WHATWG `fetch` for discovery, JWKS and token exchange (egress proxy, private CA …). Default: the global `fetch`. */
   fetch?: FetchLike
+  /**
+   * Token profile: `'any'` (default; Auth0's profile with `typ` `JWT` or none, and RFC 9068's) or
+   * `'rfc9068'` (`typ` `at+jwt`, `client_id` and `jti` required). In every profile a `typ` naming
+   * another JWT type (`dpop+jwt`, `logout+jwt` …) is refused.
+   */
+  profile?: TokenProfile
+  /** Seconds: tokens issued longer ago (`iat`, + clockTolerance) are refused, on every request. */
+  maxTokenAge?: number
+  /** More claims every token must carry (present and not null). */
+  requiredClaims?: string[]
+  /** Where the login's `acr` and `auth_time` are read (Auth0: namespaced claims an Action writes). */
+  stepUp?: StepUpOptions
+  /** Auth0 Organizations for every route: `true`, an id or name, a list, or a function deciding. */
+  organization?: OrganizationOption<VerifyRequest>
 }
 
-export interface RequireAuthOptions {
+/**
+ * Route requirements. `R` is the request the route's functions receive: the Fastify request in a
+ * `requireAuth` hook, the object given to `fastify.auth0.verify()` there.
+ */
+export interface RequireAuthOptions<R = FastifyRequest> {
   /** Scopes (or claim values) the token must carry. */
   scopes?: string | string[]
   /** `'all'` (default) or `'any'` of `scopes`. */
@@ -203,6 +233,18 @@ export interface RequireAuthOptions {
   dpop?: 'required'
   /** Where this route reads the access token (overrides the plugin's `tokenSources`). */
   tokenSources?: TokenSource[]
+  /**
+   * Auth0 Organizations for this route, besides the plugin's `organization`: `true`, an id
+   * (`org_…`, exact) or name (case-insensitive), a list, or a function; `false` turns the
+   * plugin's policy off for this route.
+   */
+  organization?: boolean | string | string[] | ((organization: Organization, request: R) => boolean | Promise<boolean>)
+  /** Step-up (RFC 9470): the login's `acr` must be one of these (exact strings). */
+  acr?: string | string[]
+  /** Step-up (RFC 9470): seconds since the login (`auth_time`, + clockTolerance). */
+  maxAge?: number
+  /** Claim check: `true` (or a promise of it) accepts; anything else is 403, a throw is 500. */
+  check?: ClaimCheck<R>
 }
 
 /** What `fastify.auth0.verify()` needs from a request. */

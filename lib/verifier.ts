@@ -2,7 +2,7 @@
  * The verification pipeline, in the order of SPEC §3: cheap and local before costly and remote.
  *   1. Authorization header      2. scheme / DPoP mode rules      3. compact JWS structure
  *   4. issuer allowed, keys      5. signature (jose's rules)      6. claims
- *   7. DPoP binding               8. route scopes
+ *   7. DPoP binding, organization  8. route policies: step-up, scopes, claim check
  * DPoP is split across the order: with the DPoP scheme, step 2 also builds the request URL
  * (Host / proxy headers) and runs every local proof check (lib/dpop/checks.ts `precheck`); step 7
  * checks the binding, the proof signature and, last, the replay store (`complete`).
@@ -12,16 +12,18 @@
  */
 import type { ResolvedConfig } from './config/options.js'
 import { observe, observing, publicAuthError, type Verdict } from './diagnostics/channels.js'
-import { AuthError, type ChallengeScheme, InsufficientScopeError, InternalAuthError, InvalidRequestError, InvalidTokenError, MissingCredentialsError, UnsupportedSchemeError } from './errors.js'
+import { AuthError, type ChallengeScheme, InternalAuthError, InvalidRequestError, InvalidTokenError, MissingCredentialsError, UnsupportedSchemeError } from './errors.js'
 import { FOREIGN_SCHEME, readCredentials } from './http/authorization.js'
 import { readSourcedCredentials, type TokenSourceName } from './http/token-sources.js'
 import { CertificateBinding } from './mtls/binding.js'
 import type { Challenges, DpopMode } from './http/challenge.js'
-import { DpopChecks, type DpopOutcome, type PendingProof } from './dpop/checks.js'
+import { DpopChecks, type PendingProof } from './dpop/checks.js'
 import { TokenVerifier } from './jwt/token-verifier.js'
 import type { IssuerRegistry } from './keys/issuer-registry.js'
 import type { IssuerPolicy } from './keys/issuer-policy.js'
-import { satisfies, type RouteRequirements } from './scopes.js'
+import { checkTokenAge, clientIdOf } from './policies/profile.js'
+import { checkStepUp } from './policies/step-up.js'
+import { satisfies, scopeRefusal, type RouteRequirements } from './scopes.js'
 import type { AuthRequest } from './http/auth-request.js'
 import type { AccessTokenClaims, AuthInfo, VerifyResult } from './types.js'
 import { isPromise, then, type MaybePromise } from './util/maybe-async.js'
@@ -138,34 +140,80 @@ export class Verifier {
     // 3–6. Token structure, issuer allowed, keys, signature, claims (lib/jwt/token-verifier.ts)
     return then(this.#tokens.verify(token, request, scheme), (claims) => {
       if (claims instanceof AuthError) return claims
+      // 6. The token's age: time-dependent, so judged on every request (cache hits included).
+      const { maxTokenAge } = this.#config.profile
+      if (maxTokenAge !== undefined) {
+        const tooOld = checkTokenAge(claims, maxTokenAge, this.#config.clockTolerance, scheme)
+        if (tooOld !== undefined) return tooOld
+      }
       // 7a. Certificate binding (RFC 8705, lib/mtls/): on every request, the binding is per connection.
       const x5t = claims.cnf?.['x5t#S256']
       if (x5t !== undefined) {
         return then(this.#certificates.check(x5t, request, scheme), (thumbprint) =>
-          thumbprint instanceof AuthError ? thumbprint : this.#bind(claims, route, scheme, token, pending, source, thumbprint))
+          thumbprint instanceof AuthError ? thumbprint : this.#bind(claims, route, request, scheme, token, pending, source, thumbprint))
       }
-      return this.#bind(claims, route, scheme, token, pending, source, undefined)
+      return this.#bind(claims, route, request, scheme, token, pending, source, undefined)
     })
   }
 
   /** 7b. DPoP: binding, proof signature, replay (asynchronous: the replay store). */
-  #bind (claims: AccessTokenClaims, route: RouteRequirements, scheme: ChallengeScheme, token: string, pending: PendingProof | undefined, source: TokenSourceName | undefined, x5t: string | undefined): MaybePromise<VerifyResult | AuthError> {
-    if (pending !== undefined) return this.#dpop.complete(pending, claims).then((dpop) => this.#authorize(claims, route, scheme, token, dpop, source, x5t))
+  #bind (claims: AccessTokenClaims, route: RouteRequirements, request: AuthRequest, scheme: ChallengeScheme, token: string, pending: PendingProof | undefined, source: TokenSourceName | undefined, x5t: string | undefined): MaybePromise<VerifyResult | AuthError> {
+    const authInfo = (jkt: string | undefined): AuthInfo => {
+      const auth: AuthInfo = jkt === undefined ? { scheme, token } : { scheme, token, jkt }
+      // Only set when used: the usual request keeps the usual object shape.
+      if (source !== undefined && source !== 'header') auth.source = source
+      if (x5t !== undefined) auth.x5t = x5t
+      return auth
+    }
+    if (pending !== undefined) return this.#dpop.complete(pending, claims).then((dpop) => this.#authorize(claims, route, request, authInfo(dpop.jkt), dpop.nonce))
     // A token bound to a key is never a bearer token, whatever the mode ('disabled' included).
     if (claims.cnf?.jkt !== undefined) {
       return new InvalidTokenError('bound_token_as_bearer', 'DPoP-bound token presented with the Bearer scheme', { scheme })
     }
-    return this.#authorize(claims, route, scheme, token, undefined, source, x5t)
+    return this.#authorize(claims, route, request, authInfo(undefined), undefined)
   }
 
-  /** 8. Route scopes, then the result. */
-  #authorize (claims: AccessTokenClaims, route: RouteRequirements, scheme: ChallengeScheme, token: string, dpop: DpopOutcome | undefined, source: TokenSourceName | undefined, x5t: string | undefined): VerifyResult | AuthError {
-    if (!satisfies(claims, route)) return new InsufficientScopeError(route.scopes, 'insufficient scope', scheme)
-    const auth: AuthInfo = dpop === undefined ? { scheme, token } : { scheme, token, jkt: dpop.jkt }
-    // Only set when used: the usual request keeps the usual object shape.
-    if (source !== undefined && source !== 'header') auth.source = source
-    if (x5t !== undefined) auth.x5t = x5t
-    if (dpop === undefined || dpop.nonce === undefined) return { claims, auth }
-    return { claims, auth, dpopNonce: dpop.nonce }
+  /**
+   * 7c. Organization, once the sender is proven (a policy function may be costly): the
+   * plugin's policy unless the route turns it off, then the route's. Nothing runs when neither is set.
+   */
+  #authorize (claims: AccessTokenClaims, route: RouteRequirements, request: AuthRequest, auth: AuthInfo, nonce: string | undefined): MaybePromise<VerifyResult | AuthError> {
+    const plugin = route.organization === false ? undefined : this.#config.organization
+    const own = route.organization === false ? undefined : route.organization
+    if (plugin === undefined && own === undefined) return this.#routePolicies(claims, route, request, auth, nonce)
+    const subject = request.subject ?? request
+    const routeThen = (): MaybePromise<VerifyResult | AuthError> => own === undefined
+      ? this.#routePolicies(claims, route, request, auth, nonce)
+      : then(own(claims, subject, auth.scheme), (refused) => refused ?? this.#routePolicies(claims, route, request, auth, nonce))
+    return plugin === undefined ? routeThen() : then(plugin(claims, subject, auth.scheme), (refused) => refused ?? routeThen())
   }
+
+  /**
+   * 8. The route's policies. A login that falls short (RFC 9470, 401) wins over missing scopes
+   * (403): the client must log in again anyway, and the challenge then also names the scopes, so
+   * one new authorization request can fix both. The claim check runs last (it may be costly).
+   */
+  #routePolicies (claims: AccessTokenClaims, route: RouteRequirements, request: AuthRequest, auth: AuthInfo, nonce: string | undefined): MaybePromise<VerifyResult | AuthError> {
+    const { scheme } = auth
+    if (route.stepUp !== undefined) {
+      const stepUp = checkStepUp(claims, route.stepUp, this.#config.stepUp, this.#config.clockTolerance, scheme)
+      if (stepUp !== undefined) {
+        if (!satisfies(claims, route)) stepUp.requiredScopes = route.refusal.challengeScopes
+        return stepUp
+      }
+    }
+    if (!satisfies(claims, route)) return scopeRefusal(claims, route, scheme)
+    if (route.check !== undefined) {
+      return then(route.check(claims, request.subject ?? request, scheme), (refused) => refused ?? result(claims, auth, nonce))
+    }
+    return result(claims, auth, nonce)
+  }
+}
+
+/** The accepted request: claims, and how it authenticated. */
+function result (claims: AccessTokenClaims, auth: AuthInfo, nonce: string | undefined): VerifyResult {
+  const clientId = clientIdOf(claims)
+  if (clientId !== undefined) auth.clientId = clientId
+  if (nonce === undefined) return { claims, auth }
+  return { claims, auth, dpopNonce: nonce }
 }

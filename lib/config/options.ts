@@ -11,6 +11,9 @@ import { issuerFromDomain, issuerFromUrl } from './issuer-url.js'
 import type { FetchLike } from '../keys/fetch-json.js'
 import { resolveTokenSources, type ResolvedTokenSources } from '../http/token-sources.js'
 import { resolveMtls, type ResolvedMtls } from '../mtls/options.js'
+import { compileOrganization, type OrganizationPolicy } from '../policies/organization.js'
+import { resolveProfile, type ResolvedProfile } from '../policies/profile.js'
+import { resolveStepUp, type ResolvedStepUp } from '../policies/step-up.js'
 
 const PREFIX = 'fastify-auth0-api: '
 
@@ -39,6 +42,12 @@ export interface ResolvedConfig {
   publicBaseURL?: string
   tokenCache: false | { max: number, ttl: number }
   onKeySetEvent?: (event: KeySetEvent) => void
+  /** Token profile, `requiredClaims`, `maxTokenAge` (lib/policies/profile.ts). */
+  profile: ResolvedProfile
+  /** Claims holding the login's `acr` and `auth_time` (lib/policies/step-up.ts). */
+  stepUp: ResolvedStepUp
+  /** The plugin-wide organization policy, when set. */
+  organization?: OrganizationPolicy
   dpop: {
     mode: DpopMode
     algorithms: readonly string[]
@@ -107,7 +116,12 @@ export const PLUGIN_OPTIONS = {
   client: type('an options object', isObject),
   tokenSources: type("an array of 'header', 'query', 'body' and { cookie: name }", Array.isArray),
   mtls: BOOLEAN_OR_OBJECT,
-  fetch: FUNCTION
+  fetch: FUNCTION,
+  profile: type('"any" or "rfc9068"', isString),
+  maxTokenAge: type('an integer number of seconds from 1 to 31536000', isNumber),
+  requiredClaims: type('an array of claim names', Array.isArray),
+  stepUp: type('{ acrClaim?, authTimeClaim? }', isObject),
+  organization: type('true, an organization id or name, a non-empty list of them, or a function', (v) => v === true || isString(v) || Array.isArray(v) || isFunction(v))
 } as const satisfies { readonly [K in keyof Required<Auth0PluginOptions>]: OptionType }
 
 /** Options Fastify's `register` itself reads: not ours to refuse. */
@@ -319,6 +333,8 @@ export function resolveConfig (options: Auth0PluginOptions, env: Auth0Env): Reso
     realm,
     staleIfError: seconds(options.staleIfError, 'staleIfError', 3600, 0, 7 * 86400),
     tokenCache,
+    profile: resolveProfile(options),
+    stepUp: resolveStepUp(options.stepUp, fail),
     cache: {
       ttl: seconds(options.cache?.ttl, 'cache.ttl', 600, 1, 86400),
       maxIssuers: count(options.cache?.maxIssuers, 'cache.maxIssuers', 100, 10000),
@@ -352,5 +368,6 @@ export function resolveConfig (options: Auth0PluginOptions, env: Auth0Env): Reso
   if (mtls !== undefined) config.mtls = mtls
   // Its type (a function) is checked with every top-level option's, above.
   if (options.fetch !== undefined) config.fetch = options.fetch
+  if (options.organization !== undefined) config.organization = compileOrganization(options.organization, 'organization', fail)
   return config
 }

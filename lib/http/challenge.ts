@@ -4,7 +4,7 @@
  * scheme at fault. Strings depend only on configuration and fixed descriptions, so they are memoised.
  */
 import type { AuthError, ChallengeScheme } from '../errors.js'
-import { InsufficientScopeError, InternalAuthError, MissingCredentialsError, TemporarilyUnavailableError, UnsupportedSchemeError, UseDpopNonceError } from '../errors.js'
+import { InsufficientScopeError, InsufficientUserAuthenticationError, InternalAuthError, MissingCredentialsError, TemporarilyUnavailableError, UnsupportedSchemeError, UseDpopNonceError } from '../errors.js'
 
 export type DpopMode = 'allowed' | 'required' | 'disabled'
 
@@ -15,6 +15,17 @@ export function quote (value: string): string {
 
 function params (pairs: Array<[string, string | undefined]>): string {
   return pairs.filter((p): p is [string, string] => p[1] !== undefined).map(([k, v]) => `${k}=${quote(v)}`).join(', ')
+}
+
+/** The error parameters of a challenge. */
+export interface ChallengeError {
+  scheme: ChallengeScheme
+  code: string
+  description: string
+  scope?: string | undefined
+  /** RFC 9470 §3 step-up parameters. */
+  acrValues?: string | undefined
+  maxAge?: number | undefined
 }
 
 export interface ChallengeConfig {
@@ -33,8 +44,10 @@ export class Challenges {
   }
 
   /** Challenge line for a route in `mode`, optionally with error parameters on `scheme`. */
-  line (mode: DpopMode, error?: { scheme: ChallengeScheme, code: string, description: string, scope?: string }, status = 401): string {
-    const key = error === undefined ? `${mode}|${status}` : `${mode}|${status}|${error.scheme}|${error.code}|${error.description}|${error.scope ?? ''}`
+  line (mode: DpopMode, error?: ChallengeError, status = 401): string {
+    const key = error === undefined
+      ? `${mode}|${status}`
+      : `${mode}|${status}|${error.scheme}|${error.code}|${error.description}|${error.scope ?? ''}|${error.acrValues ?? ''}|${error.maxAge ?? ''}`
     let value = this.#memo.get(key)
     if (value === undefined) {
       value = this.#build(mode, error, status)
@@ -44,7 +57,7 @@ export class Challenges {
     return value
   }
 
-  #build (mode: DpopMode, error: { scheme: ChallengeScheme, code: string, description: string, scope?: string } | undefined, status: number): string {
+  #build (mode: DpopMode, error: ChallengeError | undefined, status: number): string {
     const metadata = status === 401 ? this.#config.resourceMetadata : undefined
     const parts: string[] = []
     if (mode !== 'required') {
@@ -54,6 +67,8 @@ export class Challenges {
         ['error', e?.code],
         ['error_description', e?.description],
         ['scope', e?.scope],
+        ['acr_values', e?.acrValues],
+        ['max_age', e?.maxAge?.toString()],
         ['resource_metadata', metadata]
       ]))
     }
@@ -63,6 +78,8 @@ export class Challenges {
         ['error', e?.code],
         ['error_description', e?.description],
         ['scope', e?.scope],
+        ['acr_values', e?.acrValues],
+        ['max_age', e?.maxAge?.toString()],
         ['algs', this.#config.dpopAlgorithms.join(' ')],
         ['resource_metadata', metadata]
       ]))
@@ -89,10 +106,15 @@ export class Challenges {
     let scheme: ChallengeScheme = err.scheme ?? (mode === 'required' ? 'dpop' : 'bearer')
     if (scheme === 'bearer' && mode === 'required') scheme = 'dpop'
     if (scheme === 'dpop' && mode === 'disabled') scheme = 'bearer'
-    const scope = err instanceof InsufficientScopeError ? err.requiredScopes.join(' ') : undefined
-    const headers: Record<string, string> = {
-      'www-authenticate': this.line(mode, { scheme, code: err.error, description: err.error_description, scope }, err.statusCode)
+    const error: ChallengeError = { scheme, code: err.error, description: err.error_description }
+    if (err instanceof InsufficientScopeError || err instanceof InsufficientUserAuthenticationError) {
+      if (err.requiredScopes.length > 0) error.scope = err.requiredScopes.join(' ')
     }
+    if (err instanceof InsufficientUserAuthenticationError) {
+      error.acrValues = err.acrValues
+      error.maxAge = err.maxAge
+    }
+    const headers: Record<string, string> = { 'www-authenticate': this.line(mode, error, err.statusCode) }
     if (err instanceof UseDpopNonceError) headers['dpop-nonce'] = err.nonce
     err.headers = headers
     return err

@@ -17,6 +17,7 @@ import type { IssuerPolicy } from '../keys/issuer-policy.js'
 import type { IssuerRegistry } from '../keys/issuer-registry.js'
 import type { AccessTokenClaims, VerifyRequest } from '../types.js'
 import { then, type MaybePromise } from '../util/maybe-async.js'
+import { checkProfileClaims, checkTyp } from '../policies/profile.js'
 import { verifyClaims } from './claims.js'
 import { decodeCompactJws, type DecodedJws } from './compact.js'
 import { deepFreeze, TokenCache, type CachedToken } from './token-cache.js'
@@ -105,6 +106,10 @@ export class TokenVerifier {
     if (!issuer.algorithms.includes(alg)) {
       throw new InvalidTokenError('alg_not_allowed', 'token algorithm not allowed', { scheme })
     }
+    // Explicit typing (RFC 8725 §3.11, RFC 9068 §4): as cheap as the `alg` allowlist, before any key.
+    const { profile } = this.#config
+    const typError = checkTyp(header.typ, profile, scheme)
+    if (typError !== undefined) return typError
     const keys = this.#registry.keysFor(issuer)
     const version = keys.version
     // 5–6. Signature and claims
@@ -115,6 +120,9 @@ export class TokenVerifier {
       clockTolerance: this.#config.clockTolerance
     }, scheme, decoded), (payload) => {
       if (payload instanceof AuthError) return payload
+      // The profile's claims: judged once per token, like the signature (the profile is fixed).
+      const claimError = profile.rfc9068 || profile.requiredClaims.length > 0 ? checkProfileClaims(payload, profile, scheme) : undefined
+      if (claimError !== undefined) return claimError
       const claims = deepFreeze(payload)
       this.#cache?.set(token, { claims, keys, version, alg })
       return claims

@@ -30,6 +30,10 @@ interface Marker {
   /** The same, with OAuth scopes only (from `scope`, `scp` or `permissions`): what the `openIdConnect` schemes list. */
   oauthScopeSets: string[][]
   optional: boolean
+  /** Organization, step-up and claim-check requirements in words, for the operation description. */
+  notes: string[]
+  /** A claim check may answer 403 even without scopes. */
+  checked: boolean
 }
 
 export const MARKER = 'x-fastify-auth0-api'
@@ -141,7 +145,9 @@ export function resolveOpenApi (option: boolean | OpenApiOptions | undefined, co
       schemes: mode === 'disabled' ? ['bearer'] : mode === 'required' ? ['dpop'] : ['bearer', 'dpop'],
       scopeSets: scopeSets(requirements),
       oauthScopeSets: scopeSets(requirements.map((r) => SCOPE_CLAIMS.has(r.claim) ? r : { ...r, scopes: [] })),
-      optional: requirements.every((r) => r.optional)
+      optional: requirements.every((r) => r.optional),
+      notes: [...new Set(requirements.flatMap((r) => r.notes))],
+      checked: requirements.some((r) => r.check !== undefined)
     }
   }
 
@@ -190,6 +196,10 @@ export function resolveOpenApi (option: boolean | OpenApiOptions | undefined, co
           if (mark.optional) security.push({})
           operation.security = security
         }
+        if (mark.notes.length > 0) {
+          const notes = mark.notes.join(' ')
+          operation.description = typeof operation.description === 'string' && operation.description !== '' ? `${operation.description}\n\n${notes}` : notes
+        }
         const responses = (operation.responses ??= {}) as Record<string, unknown>
         const content = { 'application/json': { schema: { $ref: `#/components/schemas/${ERROR_SCHEMA_NAME}` } } }
         responses['401'] ??= {
@@ -200,7 +210,9 @@ export function resolveOpenApi (option: boolean | OpenApiOptions | undefined, co
         }
         const required = mark.scopeSets.filter((set) => set.length > 0)
         if (required.length > 0) {
-          responses['403'] ??= { description: `Forbidden: the access token lacks the required scope (${describeScopes(required)})`, content }
+          responses['403'] ??= { description: `Forbidden: the access token lacks the required scope (${describeScopes(required)})${mark.checked ? ' or fails the claim check' : ''}`, content }
+        } else if (mark.checked) {
+          responses['403'] ??= { description: 'Forbidden: the access token fails the claim check', content }
         }
         responsesAdded = true
       }

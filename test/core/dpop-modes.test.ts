@@ -34,7 +34,7 @@ t.test('mode allowed (default): Bearer and DPoP are both advertised', async (t) 
   expectError(t, await app.inject({ url: '/private', headers: { authorization: `Bearer ${bound}` } }),
     { status: 401, error: 'invalid_token', description: BOUND, challenge: bearerChallenge('invalid_token', BOUND) })
   expectError(t, await app.inject({ url: '/messages', headers: { authorization: `Bearer ${await issuer.token({ scope: 'other' })}` } }),
-    { status: 403, error: 'insufficient_scope', description: 'insufficient scope', challenge: bearerChallenge('insufficient_scope', 'insufficient scope', { scope: 'read:messages' }) })
+    { status: 403, error: 'insufficient_scope', description: 'missing scope read:messages', challenge: bearerChallenge('insufficient_scope', 'missing scope read:messages', { scope: 'read:messages' }) })
 })
 
 t.test('mode disabled: Bearer only, and a bound token is still refused', async (t) => {
@@ -49,7 +49,7 @@ t.test('mode disabled: Bearer only, and a bound token is still refused', async (
   expectError(t, await app.inject({ url: '/private', headers: { authorization: 'Basic eDp5' } }),
     { status: 401, error: 'invalid_request', description: 'unsupported authorization scheme (use Bearer or DPoP)', challenge: 'Bearer realm="api"' })
   expectError(t, await app.inject({ url: '/messages', headers: { authorization: `Bearer ${await issuer.token()}` } }),
-    { status: 403, error: 'insufficient_scope', description: 'insufficient scope', challenge: bearerChallenge('insufficient_scope', 'insufficient scope', { scope: 'read:messages', mode: 'disabled' }) })
+    { status: 403, error: 'insufficient_scope', description: 'missing scope read:messages', challenge: bearerChallenge('insufficient_scope', 'missing scope read:messages', { scope: 'read:messages', mode: 'disabled' }) })
   // A route can still demand DPoP: its challenge is then DPoP only.
   expectError(t, await app.inject({ url: '/dpop-only' }), { status: 401, error: 'invalid_request', description: 'authorization header missing', challenge: 'DPoP algs="ES256"' })
 })

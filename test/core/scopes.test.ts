@@ -37,8 +37,12 @@ async function get (url: string, claims?: Record<string, unknown>): Promise<Awai
   return await app.inject({ url, headers })
 }
 
-function forbidden (t: import('tap').Test, res: Awaited<ReturnType<typeof app.inject>>, scope: string): void {
-  expectError(t, res, { status: 403, error: 'insufficient_scope', description: 'insufficient scope', challenge: bearerChallenge('insufficient_scope', 'insufficient scope', { scope }) })
+/**
+ * The 403 names what the token lacks and how the route matches; `scope=` lists the route's scopes
+ * when they are OAuth scopes (scope, scp, permissions) that must all be held, and is absent otherwise.
+ */
+function forbidden (t: import('tap').Test, res: Awaited<ReturnType<typeof app.inject>>, description: string, scope?: string): void {
+  expectError(t, res, { status: 403, error: 'insufficient_scope', description, challenge: bearerChallenge('insufficient_scope', description, scope === undefined ? {} : { scope }) })
 }
 
 t.test('a route without scopes accepts any valid token', async (t) => {
@@ -50,49 +54,50 @@ t.test('one scope, space-separated string claim', async (t) => {
   t.equal((await get('/messages', { scope: 'read:messages' })).statusCode, 200)
   t.equal((await get('/messages', { scope: 'openid profile read:messages write:messages' })).statusCode, 200)
   t.equal((await get('/messages', { scope: '  read:messages   write:messages  ' })).statusCode, 200, 'several spaces')
-  await t.test('"read:message" does not grant "read:messages" (no prefix match)', async (t) => forbidden(t, await get('/messages', { scope: 'read:message' }), 'read:messages'))
-  await t.test('"read:messages" is not granted by a longer scope', async (t) => forbidden(t, await get('/messages', { scope: 'read:messages:all read:messagesX' }), 'read:messages'))
-  await t.test('case matters', async (t) => forbidden(t, await get('/messages', { scope: 'READ:MESSAGES' }), 'read:messages'))
-  await t.test('no scope claim', async (t) => forbidden(t, await get('/messages', {}), 'read:messages'))
-  await t.test('empty scope', async (t) => forbidden(t, await get('/messages', { scope: '' }), 'read:messages'))
-  await t.test('scope of the wrong type', async (t) => forbidden(t, await get('/messages', { scope: 42 }), 'read:messages'))
-  await t.test('scope as an object', async (t) => forbidden(t, await get('/messages', { scope: { 'read:messages': true } }), 'read:messages'))
-  await t.test('the scope in permissions does not count for the scope claim', async (t) => forbidden(t, await get('/messages', { permissions: ['read:messages'] }), 'read:messages'))
+  await t.test('"read:message" does not grant "read:messages" (no prefix match)', async (t) => forbidden(t, await get('/messages', { scope: 'read:message' }), 'missing scope read:messages', 'read:messages'))
+  await t.test('"read:messages" is not granted by a longer scope', async (t) => forbidden(t, await get('/messages', { scope: 'read:messages:all read:messagesX' }), 'missing scope read:messages', 'read:messages'))
+  await t.test('case matters', async (t) => forbidden(t, await get('/messages', { scope: 'READ:MESSAGES' }), 'missing scope read:messages', 'read:messages'))
+  await t.test('no scope claim', async (t) => forbidden(t, await get('/messages', {}), 'missing scope read:messages', 'read:messages'))
+  await t.test('empty scope', async (t) => forbidden(t, await get('/messages', { scope: '' }), 'missing scope read:messages', 'read:messages'))
+  await t.test('scope of the wrong type', async (t) => forbidden(t, await get('/messages', { scope: 42 }), 'missing scope read:messages', 'read:messages'))
+  await t.test('scope as an object', async (t) => forbidden(t, await get('/messages', { scope: { 'read:messages': true } }), 'missing scope read:messages', 'read:messages'))
+  await t.test('the scope in permissions does not count for the scope claim', async (t) => forbidden(t, await get('/messages', { permissions: ['read:messages'] }), 'missing scope read:messages', 'read:messages'))
 })
 
 t.test('array-valued scope claim', async (t) => {
   t.equal((await get('/messages', { scope: ['openid', 'read:messages'] })).statusCode, 200)
   t.equal((await get('/messages', { scope: [1, null, 'read:messages'] })).statusCode, 200, 'non-strings ignored')
-  await t.test('nested arrays do not count', async (t) => forbidden(t, await get('/messages', { scope: [['read:messages']] }), 'read:messages'))
-  await t.test('an array element is one whole scope', async (t) => forbidden(t, await get('/messages', { scope: ['read:messages write:messages'] }), 'read:messages'))
+  await t.test('nested arrays do not count', async (t) => forbidden(t, await get('/messages', { scope: [['read:messages']] }), 'missing scope read:messages', 'read:messages'))
+  await t.test('an array element is one whole scope', async (t) => forbidden(t, await get('/messages', { scope: ['read:messages write:messages'] }), 'missing scope read:messages', 'read:messages'))
 })
 
 t.test('match all (default) and any', async (t) => {
   t.equal((await get('/all', { scope: 'write:data read:data' })).statusCode, 200)
   t.equal((await get('/all-explicit', { scope: 'write:data read:data' })).statusCode, 200)
-  await t.test('all: one of two is not enough', async (t) => forbidden(t, await get('/all', { scope: 'read:data' }), 'read:data write:data'))
-  await t.test('all, explicit', async (t) => forbidden(t, await get('/all-explicit', { scope: 'write:data' }), 'read:data write:data'))
+  await t.test('all: one of two is not enough', async (t) => forbidden(t, await get('/all', { scope: 'read:data' }), 'missing scope write:data', 'read:data write:data'))
+  await t.test('all: none of two', async (t) => forbidden(t, await get('/all', { scope: 'openid' }), 'missing scopes read:data, write:data', 'read:data write:data'))
+  await t.test('all, explicit', async (t) => forbidden(t, await get('/all-explicit', { scope: 'write:data' }), 'missing scope read:data', 'read:data write:data'))
   t.equal((await get('/any', { scope: 'owner' })).statusCode, 200)
   t.equal((await get('/any', { scope: 'admin owner' })).statusCode, 200)
-  await t.test('any: none of them', async (t) => forbidden(t, await get('/any', { scope: 'user administrator' }), 'admin owner'))
-  await t.test('duplicate required scopes are listed once', async (t) => forbidden(t, await get('/dedup', { scope: 'read:data' }), 'read:data write:data'))
+  await t.test('any: none of them', async (t) => forbidden(t, await get('/any', { scope: 'user administrator' }), 'needs one of the scopes admin, owner'))
+  await t.test('duplicate required scopes are listed once', async (t) => forbidden(t, await get('/dedup', { scope: 'read:data' }), 'missing scope write:data', 'read:data write:data'))
 })
 
 t.test('permissions claim (Auth0 RBAC)', async (t) => {
   t.equal((await get('/permissions', { permissions: ['read:messages'] })).statusCode, 200)
   t.equal((await get('/permissions-any', { permissions: ['owner'] })).statusCode, 200)
-  await t.test('the scope claim does not count for permissions', async (t) => forbidden(t, await get('/permissions', { scope: 'read:messages' }), 'read:messages'))
-  await t.test('no permission', async (t) => forbidden(t, await get('/permissions', { permissions: [] }), 'read:messages'))
-  await t.test('prefix of a permission', async (t) => forbidden(t, await get('/permissions', { permissions: ['read:message'] }), 'read:messages'))
-  await t.test('any: none', async (t) => forbidden(t, await get('/permissions-any', { permissions: ['user'] }), 'admin owner'))
+  await t.test('the scope claim does not count for permissions', async (t) => forbidden(t, await get('/permissions', { scope: 'read:messages' }), 'missing permission read:messages', 'read:messages'))
+  await t.test('no permission', async (t) => forbidden(t, await get('/permissions', { permissions: [] }), 'missing permission read:messages', 'read:messages'))
+  await t.test('prefix of a permission', async (t) => forbidden(t, await get('/permissions', { permissions: ['read:message'] }), 'missing permission read:messages', 'read:messages'))
+  await t.test('any: none', async (t) => forbidden(t, await get('/permissions-any', { permissions: ['user'] }), 'needs one of the permissions admin, owner'))
 })
 
 t.test('scp claim (string or array) and a custom namespaced claim', async (t) => {
   t.equal((await get('/scp', { scp: 'read:messages' })).statusCode, 200)
   t.equal((await get('/scp', { scp: ['read:messages'] })).statusCode, 200)
-  await t.test('scp missing', async (t) => forbidden(t, await get('/scp', { scope: 'read:messages' }), 'read:messages'))
+  await t.test('scp missing', async (t) => forbidden(t, await get('/scp', { scope: 'read:messages' }), 'missing scope read:messages', 'read:messages'))
   t.equal((await get('/roles', { 'https://example.com/roles': ['admin'] })).statusCode, 200)
-  await t.test('custom claim without the value', async (t) => forbidden(t, await get('/roles', { 'https://example.com/roles': ['administrator'] }), 'admin'))
+  await t.test('custom claim without the value', async (t) => forbidden(t, await get('/roles', { 'https://example.com/roles': ['administrator'] }), 'missing https://example.com/roles value admin'))
 })
 
 t.test('an invalid token fails with 401 before scopes are looked at', async (t) => {
@@ -127,15 +132,15 @@ t.test('optional routes', async (t) => {
   await t.test('optional with scopes: anonymous passes, a token without the scope does not', async (t) => {
     t.strictSame((await get('/optional-scoped')).json(), { claims: null })
     t.equal((await get('/optional-scoped', { scope: 'read:messages' })).statusCode, 200)
-    forbidden(t, await get('/optional-scoped', { scope: 'other' }), 'read:messages')
+    forbidden(t, await get('/optional-scoped', { scope: 'other' }), 'missing scope read:messages', 'read:messages')
   })
 })
 
 t.test('requireAuth specs are validated when the route is declared', async (t) => {
   const prefix = 'fastify-auth0-api: requireAuth: '
   const bad: Array<[string, unknown, string]> = [
-    ['unknown option key', { scope: 'read:messages' }, 'unknown option "scope" (known: scopes, match, claim, optional, dpop, tokenSources)'],
-    ['unknown option key beside known ones', { scopes: 'a', claims: 'scope' }, 'unknown option "claims" (known: scopes, match, claim, optional, dpop, tokenSources)'],
+    ['unknown option key', { scope: 'read:messages' }, 'unknown option "scope" (known: scopes, match, claim, optional, dpop, tokenSources, organization, acr, maxAge, check)'],
+    ['unknown option key beside known ones', { scopes: 'a', claims: 'scope' }, 'unknown option "claims" (known: scopes, match, claim, optional, dpop, tokenSources, organization, acr, maxAge, check)'],
     ['whitespace in a scope', 'read:messages write:messages', 'scope "read:messages write:messages" contains whitespace: pass each scope as its own array element'],
     ['whitespace in a list element', ['read', 'write data'], 'scope "write data" contains whitespace: pass each scope as its own array element'],
     ['tab in a scope', { scopes: 'a\tb' }, 'scope "a\tb" contains whitespace: pass each scope as its own array element'],

@@ -81,7 +81,7 @@ t.test('missing scope: InsufficientScopeError with the required scopes', async (
   t.equal(err.error, 'insufficient_scope')
   t.equal(err.reason, 'insufficient_scope')
   t.strictSame((err as InsufficientScopeError).requiredScopes, ['read:messages', 'write:messages'])
-  t.strictSame(err.headers, { 'www-authenticate': bearerChallenge('insufficient_scope', 'insufficient scope', { scope: 'read:messages write:messages' }) })
+  t.strictSame(err.headers, { 'www-authenticate': bearerChallenge('insufficient_scope', 'missing scope write:messages', { scope: 'read:messages write:messages' }) })
 })
 
 t.test('two authorization values (array of length 2): InvalidRequestError 400', async (t) => {

@@ -41,7 +41,7 @@ for (const trailingSlash of [true, false]) {
       const token = await grant()
       const res = await callProtected(`${origin}/api/messages`, token)
       t.equal(res.status, 200)
-      t.same(res.body, { sub: as.clientId, auth: { scheme: 'bearer', token } })
+      t.same(res.body, { sub: as.clientId, auth: { scheme: 'bearer', token, clientId: as.clientId } })
     })
 
     await t.test('DPoP-bound token, DPoP scheme (GET with a query, POST with a body)', async (t) => {
@@ -49,7 +49,7 @@ for (const trailingSlash of [true, false]) {
       const token = await grant(key)
       const res = await callProtected(`${origin}/api/messages?page=2`, token, { dpop: key })
       t.equal(res.status, 200)
-      t.same(res.body, { sub: as.clientId, auth: { scheme: 'dpop', token, jkt: key.jkt } })
+      t.same(res.body, { sub: as.clientId, auth: { scheme: 'dpop', token, jkt: key.jkt, clientId: as.clientId } })
       t.equal(res.nonceRetried, false)
       t.equal(res.headers.get('dpop-nonce'), null, 'nonces are off')
       const post = await callProtected(`${origin}/api/data`, token, { dpop: key, method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a":1}' })
@@ -86,7 +86,7 @@ for (const trailingSlash of [true, false]) {
       const key = await dpopHandle()
       const res = await callProtected(`${origin}/api/admin`, await grant(key), { dpop: key })
       t.equal(res.status, 403)
-      t.same(res.challenges?.[1], { scheme: 'dpop', parameters: { error: 'insufficient_scope', error_description: 'insufficient scope', scope: 'admin', algs: 'ES256' } })
+      t.same(res.challenges?.[1], { scheme: 'dpop', parameters: { error: 'insufficient_scope', error_description: 'missing scope admin', scope: 'admin', algs: 'ES256' } })
     })
 
     await t.test('per-route DPoP required', async (t) => {
@@ -110,7 +110,7 @@ t.test('server nonces: oauth4webapi retries once on use_dpop_nonce, then reuses 
   const first = await callProtected(`${origin}/api/private`, token, { dpop: key })
   t.equal(first.status, 200)
   t.equal(first.nonceRetried, true, 'the first proof had no nonce: challenged, then retried')
-  t.same(first.body, { sub: as.clientId, auth: { scheme: 'dpop', token, jkt: key.jkt } })
+  t.same(first.body, { sub: as.clientId, auth: { scheme: 'dpop', token, jkt: key.jkt, clientId: as.clientId } })
   const second = await callProtected(`${origin}/api/private`, token, { dpop: key })
   t.equal(second.status, 200)
   t.equal(second.nonceRetried, false, 'the handle cached the nonce for this origin')

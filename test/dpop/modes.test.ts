@@ -156,8 +156,8 @@ t.test('binding', async (t) => {
     const token = await h.boundToken({ scope: 'other' })
     const res = await h.send({ path: '/messages', token, proof: await h.proofFor(token, '/messages') })
     t.equal(res.statusCode, 403)
-    t.same(res.json(), body('insufficient_scope', 'insufficient scope'))
-    t.equal(res.headers['www-authenticate'], 'Bearer realm="api", DPoP error="insufficient_scope", error_description="insufficient scope", scope="read:messages", algs="ES256"')
+    t.same(res.json(), body('insufficient_scope', 'missing scope read:messages'))
+    t.equal(res.headers['www-authenticate'], 'Bearer realm="api", DPoP error="insufficient_scope", error_description="missing scope read:messages", scope="read:messages", algs="ES256"')
   })
   await t.test('with the scope → 200', async (t) => {
     const token = await h.boundToken({ scope: 'read:messages' })

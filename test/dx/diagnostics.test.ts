@@ -52,7 +52,7 @@ t.test('onAuthError sees every failure, with the error and the request, and noth
   ])
   t.ok(seen[0]?.error instanceof MissingCredentialsError && seen[1]?.error instanceof InsufficientScopeError && seen[2]?.error instanceof InvalidTokenError)
   t.equal(seen[0]?.url, '/messages?x=1', 'the Fastify request is passed')
-  t.match(seen[1]?.error.headers['www-authenticate'], /error="insufficient_scope", error_description="insufficient scope", scope="read:messages"/, 'headers are filled before the hook runs')
+  t.match(seen[1]?.error.headers['www-authenticate'], /error="insufficient_scope", error_description="missing scope read:messages", scope="read:messages"/, 'headers are filled before the hook runs')
   t.equal(new Set(seen.map((s) => s.id)).size, 4)
 })
 
@@ -112,8 +112,8 @@ t.test('errorResponse formats the body; status and authentication headers stay',
   const forbidden = await app.inject({ url: '/messages', headers: { authorization: `Bearer ${await issuer.token()}` } })
   t.equal(forbidden.statusCode, 403)
   t.equal(forbidden.headers['content-type'], 'application/problem+json; charset=utf-8')
-  t.same(forbidden.json(), { type: 'https://errors.example.com/insufficient_scope', title: 'insufficient_scope', status: 403, detail: 'insufficient scope', instance: '/messages' })
-  t.equal(forbidden.headers['www-authenticate'], 'Bearer realm="api", error="insufficient_scope", error_description="insufficient scope", scope="read:messages", DPoP algs="ES256"')
+  t.same(forbidden.json(), { type: 'https://errors.example.com/insufficient_scope', title: 'insufficient_scope', status: 403, detail: 'missing scope read:messages', instance: '/messages' })
+  t.equal(forbidden.headers['www-authenticate'], 'Bearer realm="api", error="insufficient_scope", error_description="missing scope read:messages", scope="read:messages", DPoP algs="ES256"')
 
   const missing = await app.inject({ url: '/with-schema' })
   t.equal(missing.statusCode, 401)

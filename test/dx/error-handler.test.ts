@@ -80,7 +80,7 @@ t.test('app.setErrorHandler(app.auth0.errorHandler): verify() answers exactly as
   t.same(seen(verify), seen(hook), 'the same reply, byte for byte')
 
   expectError(t, await app.inject({ url: '/scoped', headers: { authorization: `Bearer ${await issuer.token()}` } }), {
-    status: 403, error: 'insufficient_scope', description: 'insufficient scope', challenge: bearerChallenge('insufficient_scope', 'insufficient scope', { scope: 'read:messages' })
+    status: 403, error: 'insufficient_scope', description: 'missing scope read:messages', challenge: bearerChallenge('insufficient_scope', 'missing scope read:messages', { scope: 'read:messages' })
   })
 
   const refusals = logs.filter((l) => l.msg === 'fastify-auth0-api: authentication failed')

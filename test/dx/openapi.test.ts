@@ -333,7 +333,7 @@ t.test('@fastify/swagger registered inside an encapsulated context: the marker s
   })
   await app.ready()
   t.same(openApiProblems(doc), [])
-  t.same(doc?.paths['/messages'].get[MARKER], { schemes: ['bearer', 'dpop'], scopeSets: [['read:messages']], oauthScopeSets: [['read:messages']], optional: false })
+  t.same(doc?.paths['/messages'].get[MARKER], { schemes: ['bearer', 'dpop'], scopeSets: [['read:messages']], oauthScopeSets: [['read:messages']], optional: false, notes: [], checked: false })
   t.equal(doc?.paths['/messages'].get.security, undefined)
 })
 

@@ -35,7 +35,7 @@ t.test('dpop-client: nonce challenge, retry, then 200; bearer and foreign keys r
 
   const unscoped = await client.get(`${base}/api/messages`, await issuer.token({}, { dpopKey: { jkt: client.jkt } }))
   t.equal(unscoped.status, 403)
-  t.same(unscoped.body, { detail: { error: 'insufficient_scope', error_description: 'insufficient scope' } })
+  t.same(unscoped.body, { detail: { error: 'insufficient_scope', error_description: 'missing scope read:messages' } })
 
   const bearer = await fetch(`${base}/api/messages`, { headers: { authorization: `Bearer ${token}` } })
   t.equal(bearer.status, 400, 'Bearer is refused on a DPoP-required API')

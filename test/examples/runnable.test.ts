@@ -67,6 +67,14 @@ const cases: Case[] = [
     ]
   },
   {
+    name: 'organizations-and-step-up',
+    env: tenantEnv,
+    checks: async (issuer, base) => [
+      ['GET /orgs/org_1/projects of org_1', await get(`${base}/orgs/org_1/projects`, await bearer(issuer, { org_id: 'org_1', scope: 'read:projects' })), 200],
+      ['GET /orgs/org_2/projects of org_1', await get(`${base}/orgs/org_2/projects`, await bearer(issuer, { org_id: 'org_1', scope: 'read:projects' })), 401]
+    ]
+  },
+  {
     name: 'metrics',
     env: tenantEnv,
     checks: async (issuer, base) => {

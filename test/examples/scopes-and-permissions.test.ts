@@ -18,7 +18,7 @@ t.test('scopes, permissions, custom claims, optional auth and per-resource check
   t.equal((await call('GET', '/api/messages', { scope: ['read:messages'] })).status, 200, 'a scope array works too')
   const lacking = await call('GET', '/api/messages', { scope: 'read:message' })
   t.equal(lacking.status, 403, 'whole-value matching: read:message is not read:messages')
-  t.match(lacking.challenge, /error="insufficient_scope", error_description="insufficient scope", scope="read:messages"/)
+  t.match(lacking.challenge, /error="insufficient_scope", error_description="missing scope read:messages", scope="read:messages"/)
 
   t.equal((await call('POST', '/api/messages', { scope: 'read:messages write:messages' })).status, 200)
   const partial = await call('POST', '/api/messages', { scope: 'write:messages' })
