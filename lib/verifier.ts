@@ -16,7 +16,7 @@ import { readCredentials } from './http/authorization.js'
 import type { Challenges, DpopMode } from './http/challenge.js'
 import { DpopChecks, type DpopOutcome, type PendingProof } from './dpop/checks.js'
 import { TokenVerifier } from './jwt/token-verifier.js'
-import type { IssuerRegistry } from './keys/issuer-registry.js'
+import type { KeySource } from './keys/key-source.js'
 import type { IssuerPolicy } from './keys/issuer-policy.js'
 import { satisfies, type RouteRequirements } from './scopes.js'
 import type { AccessTokenClaims, VerifyRequest, VerifyResult } from './types.js'
@@ -50,7 +50,7 @@ export class Verifier {
   readonly #tokens: TokenVerifier
   readonly #dpop: DpopChecks
 
-  constructor (config: ResolvedConfig, challenges: Challenges, registry: IssuerRegistry, policy: IssuerPolicy) {
+  constructor (config: ResolvedConfig, challenges: Challenges, registry: KeySource, policy: IssuerPolicy) {
     this.#config = config
     this.#challenges = challenges
     this.#tokens = new TokenVerifier(config, registry, policy)

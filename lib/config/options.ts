@@ -8,6 +8,8 @@ import type { Auth0PluginOptions, DpopMode, IssuerEntry, DomainsResolver, KeySet
 import type { CacheAdapter, ReplayStore } from '../stores/types.js'
 import type { Auth0Env } from './env.js'
 import { issuerFromDomain, issuerFromUrl } from './issuer-url.js'
+import { hmacAlgorithms, resolveSecret } from '../keys/secret-keys.js'
+import { resolveDecryption, type ResolvedDecryption } from '../jwe/options.js'
 
 const PREFIX = 'fastify-auth0-api: '
 
@@ -31,6 +33,10 @@ export interface ResolvedConfig {
   timeout: number
   realm: string
   jwks?: JSONWebKeySet
+  /** HMAC verification: the signing secret's bytes (then `algorithms` are HS* only, no JWKS). */
+  secret?: Uint8Array
+  /** Encrypted (JWE) access tokens: private keys and allowlists. */
+  decryption?: ResolvedDecryption
   staleIfError: number
   cache: { ttl: number, maxIssuers: number, cooldown: number, failureBackoff: number, adapterTimeout: number, adapter?: CacheAdapter }
   publicBaseURL?: string
@@ -78,7 +84,11 @@ function algorithmList (value: unknown, name: string, def: readonly string[]): r
   for (const alg of value) {
     if (typeof alg !== 'string') fail(`${name} must be a non-empty array of algorithm names`)
     if (alg.toLowerCase() === 'none') fail(`${name} must not contain "none": unsigned tokens are never accepted`)
-    if (/^HS\d+$/i.test(alg)) fail(`${name} must not contain ${alg}: symmetric (HMAC) algorithms are refused, only asymmetric keys from the issuer's JWKS verify tokens`)
+    if (/^HS\d+$/i.test(alg)) {
+      fail(name === 'algorithms'
+        ? `algorithms must not contain ${alg} without a secret: HMAC tokens are verified only by a verifier configured with the secret option (or AUTH0_SIGNING_SECRET), which then accepts HMAC tokens only`
+        : `${name} must not contain ${alg}: symmetric (HMAC) algorithms are refused, only asymmetric keys from the issuer's JWKS verify tokens`)
+    }
     if (!ASYMMETRIC_ALGORITHMS.has(alg)) fail(`${name} contains unsupported algorithm "${alg}" (supported: ${[...ASYMMETRIC_ALGORITHMS].join(', ')})`)
   }
   return [...new Set(value as string[])]
@@ -143,8 +153,15 @@ function resolveAudience (options: Auth0PluginOptions, env: Auth0Env): string[] 
 }
 
 export function resolveConfig (options: Auth0PluginOptions, env: Auth0Env): ResolvedConfig {
-  const algorithms = algorithmList(options.algorithms, 'algorithms', ['RS256'])
+  // With a secret the verifier is HMAC-only (lib/keys/secret-keys.ts): no key from anywhere else.
+  const secret = resolveSecret(options.secret, env.AUTH0_SIGNING_SECRET)
+  if (secret !== undefined) {
+    if (options.domains !== undefined) fail(`${secret.name} cannot be combined with domains: an HMAC secret verifies the tokens of the one issuer named by domain or issuerBaseURL`)
+    if (options.jwks !== undefined) fail(`${secret.name} cannot be combined with jwks: a verifier uses an HMAC secret or public keys, never both (remove one of them)`)
+  }
+  const algorithms = secret === undefined ? algorithmList(options.algorithms, 'algorithms', ['RS256']) : hmacAlgorithms(options.algorithms, secret)
   const issuers = resolveIssuers(options, env, algorithms)
+  if (secret !== undefined && issuers.length === 0) fail(`${secret.name} needs the issuer its tokens name: set domain (or AUTH0_DOMAIN) or issuerBaseURL (or AUTH0_ISSUER_BASE_URL)`)
   const domains = resolveDomains(options.domains, algorithms)
   // `domains` decides verification when given; `domain` may still name the tenant for other uses.
   const allowed = domains.list ?? (domains.resolver !== undefined ? [] : issuers)
@@ -223,6 +240,8 @@ export function resolveConfig (options: Auth0PluginOptions, env: Auth0Env): Reso
     }
   }
   if (domains.resolver !== undefined) config.domainsResolver = domains.resolver
+  if (secret !== undefined) config.secret = secret.bytes
+  if (options.decryption !== undefined) config.decryption = resolveDecryption(options.decryption)
   if (options.jwks !== undefined) config.jwks = options.jwks
   if (options.cache?.adapter !== undefined) config.cache.adapter = cacheAdapter(options.cache.adapter)
   if (options.onKeySetEvent !== undefined) {
