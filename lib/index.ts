@@ -29,8 +29,8 @@ export { MemoryReplayStore } from './stores/memory-replay.js'
 export { AuthErrorBody, TokenEndpointError }
 export type { AuthErrorBodyType } from './openapi/schemas.js'
 export type { ErrorResponse, OnAuthError } from './diagnostics/index.js'
-export type { ResourceMetadataOptions } from './metadata/resource-metadata.js'
-export type { OpenApiOptions } from './openapi/swagger.js'
+export type { ResourceMetadataOptions } from './metadata/options.js'
+export type { OpenApiOptions } from './openapi/options.js'
 export type {
   AccessTokenForConnectionOptions,
   ClientOptions,
@@ -40,7 +40,7 @@ export type {
   OnBehalfOfOptions,
   TokenExchange,
   TokenSet
-} from './token-exchange/client.js'
+} from './token-exchange/types.js'
 export type { Auth0Api } from './plugin.js'
 export type { RequireAuth, RequireAuthHook } from './require-auth.js'
 export type { CacheAdapter, ReplayStore } from './stores/types.js'

@@ -12,7 +12,8 @@ import { resolveOpenApi, type OpenApiIntegration } from './openapi/swagger.js'
 import type { RequireAuth } from './require-auth.js'
 import { routeProtection, tagHook } from './routes/protected-routes.js'
 import { routeRequirements } from './scopes.js'
-import { createTokenExchange, resolveClient, type TokenExchange } from './token-exchange/client.js'
+import { createTokenExchange, resolveClient } from './token-exchange/client.js'
+import type { TokenExchange } from './token-exchange/types.js'
 import type { Auth0PluginOptions } from './types.js'
 
 export interface Integrations {

@@ -14,7 +14,7 @@ import { SecretKeys } from './keys/secret-keys.js'
 import { resolveIntegrations } from './integrations.js'
 import { createRequireAuth, type RequireAuth } from './require-auth.js'
 import { routeRequirements } from './scopes.js'
-import type { TokenExchange } from './token-exchange/client.js'
+import type { TokenExchange } from './token-exchange/types.js'
 import type { AccessTokenClaims, Auth0PluginOptions, AuthInfo, RequireAuthOptions, VerifyRequest } from './types.js'
 import { Verifier } from './verifier.js'
 

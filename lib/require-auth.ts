@@ -17,7 +17,8 @@ import { sendAuthError } from './http/reply.js'
 import { routeRequirements } from './scopes.js'
 import type { RequireAuthOptions, VerifyResult } from './types.js'
 import { isPromise } from './util/maybe-async.js'
-import { NO_CREDENTIALS, type AuthRequest, type RunOutcome, type Verifier } from './verifier.js'
+import type { AuthRequest } from './http/auth-request.js'
+import { NO_CREDENTIALS, type RunOutcome, type Verifier } from './verifier.js'
 
 export { headerCount }
 

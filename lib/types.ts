@@ -10,9 +10,9 @@ import type { JSONWebKeySet } from 'jose'
 import type { CacheAdapter, ReplayStore } from './stores/types.js'
 import type { DpopMode } from './http/challenge.js'
 import type { ErrorResponse, OnAuthError } from './diagnostics/index.js'
-import type { ResourceMetadataOptions } from './metadata/resource-metadata.js'
-import type { OpenApiOptions } from './openapi/swagger.js'
-import type { ClientOptions } from './token-exchange/client.js'
+import type { ResourceMetadataOptions } from './metadata/options.js'
+import type { OpenApiOptions } from './openapi/options.js'
+import type { ClientOptions } from './token-exchange/types.js'
 import type { DecryptionOptions } from './jwe/options.js'
 
 export type { DpopMode }
@@ -63,7 +63,7 @@ export interface DpopOptions {
   nonce?: boolean | { secret?: string | Uint8Array, windowSeconds?: number }
 }
 
-/** The verified-token cache (see README, Performance). */
+/** The verified-token cache (see docs/performance.md). */
 export interface TokenCacheOptions {
   /** Tokens kept at most; the least recently used goes first. Default 10000. */
   max?: number

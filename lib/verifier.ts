@@ -19,21 +19,9 @@ import { TokenVerifier } from './jwt/token-verifier.js'
 import type { KeySource } from './keys/key-source.js'
 import type { IssuerPolicy } from './keys/issuer-policy.js'
 import { satisfies, type RouteRequirements } from './scopes.js'
-import type { AccessTokenClaims, VerifyRequest, VerifyResult } from './types.js'
+import type { AuthRequest } from './http/auth-request.js'
+import type { AccessTokenClaims, VerifyResult } from './types.js'
 import { isPromise, then, type MaybePromise } from './util/maybe-async.js'
-
-/** A request as the pipeline sees it. */
-export interface AuthRequest extends VerifyRequest {
-  /** Authorization header lines received (Node keeps only the first in `headers`). */
-  authorizationCount: number
-  /** DPoP header lines received; default: counted from `headers.dpop`. */
-  dpopCount?: number
-  /**
-   * The normalised URL the client targeted (DPoP `htu`); throws an `AuthError` for a bad Host or
-   * proxy header. Default: `url` taken as absolute, or as a path under `publicBaseURL`.
-   */
-  targetUrl?: (publicBaseURL: string | undefined) => string
-}
 
 /**
  * `run`'s answer for a required route whose request carries no credentials at all: the commonest

@@ -10,7 +10,7 @@ import { InvalidDpopProofError, InvalidRequestError, UseDpopNonceError } from '.
 import type { ResolvedConfig } from '../config/options.js'
 import type { ReplayStore } from '../stores/types.js'
 import type { AccessTokenClaims } from '../types.js'
-import type { AuthRequest } from '../verifier.js'
+import type { AuthRequest } from '../http/auth-request.js'
 import { accessTokenHash, matchBinding, requireBinding } from './binding.js'
 import { normalizeHttpUrl, verifyRequestUrl } from './htu.js'
 import { MemoryReplayStore } from '../stores/memory-replay.js'

@@ -7,23 +7,9 @@
 import type { ResolvedConfig } from '../config/options.js'
 import { isLoopbackHost } from '../config/issuer-url.js'
 import type { RouteRequirements } from '../scopes.js'
+import type { ResourceMetadataOptions } from './options.js'
 
-export interface ResourceMetadataOptions {
-  /** Resource identifier (an https URL without fragment). Default: `publicBaseURL`. */
-  resource?: string
-  /** Issuer identifiers of the authorization servers. Default: the configured issuer(s). */
-  authorizationServers?: string[]
-  /** Scopes advertised besides those the `requireAuth` routes require. */
-  scopesSupported?: string[]
-  /** Human-readable name of the API (`resource_name`). */
-  resourceName?: string
-  /** URL of the API's developer documentation (`resource_documentation`). */
-  resourceDocumentation?: string
-  /** URL of the API's data-usage policy (`resource_policy_uri`). */
-  resourcePolicyUri?: string
-  /** URL of the API's terms of service (`resource_tos_uri`). */
-  resourceTosUri?: string
-}
+export type { ResourceMetadataOptions } from './options.js'
 
 export interface ResourceMetadata {
   /** The absolute URL of the document, as sent in `resource_metadata=`. */

@@ -18,17 +18,9 @@ import type { DpopMode } from '../http/challenge.js'
 import type { RouteRequirements } from '../scopes.js'
 import { AuthErrorBody } from './schemas.js'
 import { toYaml } from './yaml.js'
+import type { OpenApiOptions } from './options.js'
 
-export interface OpenApiOptions {
-  /** Name of the Bearer scheme in `components.securitySchemes`. Default `'bearerAuth'`. */
-  bearerScheme?: string
-  /** Name of the DPoP scheme. Default `'dpopAuth'`. */
-  dpopScheme?: string
-  /** @fastify/swagger decorator(s) to complete (its `decorator` option). Default `'swagger'`. */
-  decorator?: string | string[]
-  /** JSON schema of the 401/403 body, when `errorResponse` changes it. Default `AuthErrorBody`. */
-  errorSchema?: Record<string, unknown>
-}
+export type { OpenApiOptions } from './options.js'
 
 /** What a route needs, carried from `onRoute` to the document. */
 interface Marker {

@@ -1,5 +1,5 @@
 /**
- * Several API instances (README "DPoP"): with the default in-memory store each instance only knows
+ * Several API instances (docs/dpop.md): with the default in-memory store each instance only knows
  * its own proofs; with the Redis store a proof used on one instance is a replay on every other one;
  * with Redis down, requests fail closed (503); with a shared nonce secret, nonces travel too.
  */
@@ -25,7 +25,7 @@ t.test('in-memory stores are per instance: the documented limit', async (t) => {
 t.test('a shared Redis store: a proof used on A is a replay on B', async (t) => {
   const redis = await startRedis(t, { own: true })
   const prefix = `test:${randomUUID()}:`
-  // The set-up README "DPoP" recommends: one Redis store for replay checks and keys, one nonce secret.
+  // The set-up docs/dpop.md recommends: one Redis store for replay checks and keys, one nonce secret.
   const store = redisStore({ client: redis.client, prefix })
   const shared = { dpop: { replayStore: store, nonce: { secret: 'instances share this nonce secret too' } }, cache: { adapter: store } }
   // Both instances trust the same issuer: B's issuer is A's (one tenant, two API instances).

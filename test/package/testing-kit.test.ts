@@ -1,7 +1,7 @@
 /**
  * The testing kit used the way an application uses it: only the published entry points
  * (`fastify-auth0-api` and `fastify-auth0-api/testing`, resolved to dist/), never ../lib. These are
- * the README's "Testing your routes" recipes, run for real.
+ * the "Testing your routes" recipes (docs/testing.md), run for real.
  */
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'

@@ -1,0 +1,19 @@
+/**
+ * The request as the verification pipeline sees it: what `fastify.auth0.verify()` is given, plus
+ * what only the route hook can know. Its own module so that the pipeline (lib/verifier.ts) and the
+ * steps it calls (lib/dpop/checks.ts) both depend on it, and not on each other.
+ */
+import type { VerifyRequest } from '../types.js'
+
+/** A request as the pipeline sees it. */
+export interface AuthRequest extends VerifyRequest {
+  /** Authorization header lines received (Node keeps only the first in `headers`). */
+  authorizationCount: number
+  /** DPoP header lines received; default: counted from `headers.dpop`. */
+  dpopCount?: number
+  /**
+   * The normalised URL the client targeted (DPoP `htu`); throws an `AuthError` for a bad Host or
+   * proxy header. Default: `url` taken as absolute, or as a path under `publicBaseURL`.
+   */
+  targetUrl?: (publicBaseURL: string | undefined) => string
+}
