@@ -1,0 +1,84 @@
+/**
+ * lib/scopes.ts on its own: what a route spec resolves to, and whole-value scope matching.
+ * test/core/scopes.test.ts proves the same rules through HTTP; this file pins each rule in a
+ * process that loads nothing else, so a mutation run can afford to repeat it per mutant.
+ */
+import t from 'tap'
+import { routeRequirements, satisfies, type RouteRequirements } from '../../lib/scopes.js'
+
+// Claims as a route sees them; the registered claims do not matter to scope matching.
+const sat = (claims: Record<string, unknown>, r: RouteRequirements): boolean => satisfies(claims as never, r)
+const route = (spec?: Parameters<typeof routeRequirements>[0]): RouteRequirements => routeRequirements(spec)
+
+t.test('a spec resolves to scopes, match, claim, optional and dpop, with their defaults', async (t) => {
+  const defaults = { match: 'all', claim: 'scope', optional: false, dpop: undefined }
+  t.strictSame(route(), { scopes: [], ...defaults })
+  t.strictSame(route('read:messages'), { scopes: ['read:messages'], ...defaults })
+  t.strictSame(route(['read:data', 'write:data', 'read:data']), { scopes: ['read:data', 'write:data'], ...defaults }, 'duplicates once, order kept')
+  t.strictSame(route([]), { scopes: [], ...defaults })
+  t.strictSame(route({}), { scopes: [], ...defaults })
+  t.strictSame(route({ scopes: 'admin' }), { scopes: ['admin'], ...defaults })
+  t.strictSame(
+    route({ scopes: ['admin', 'owner', 'admin'], match: 'any', claim: 'permissions', optional: true, dpop: 'required' }),
+    { scopes: ['admin', 'owner'], match: 'any', claim: 'permissions', optional: true, dpop: 'required' }
+  )
+  t.strictSame(route({ match: 'all', optional: false }), { scopes: [], ...defaults })
+})
+
+t.test('bad specs are TypeErrors that name the problem', async (t) => {
+  const prefix = 'fastify-auth0-api: requireAuth: '
+  const bad: Array<[unknown, string]> = [
+    ['a b', 'scope "a b" contains whitespace: pass each scope as its own array element'],
+    [['ok', 'new\nline'], 'scope "new\nline" contains whitespace: pass each scope as its own array element'],
+    [['ok', 'nbsp\u00a0'], 'scope "nbsp\u00a0" contains whitespace: pass each scope as its own array element'],
+    [' ', 'scope " " contains whitespace: pass each scope as its own array element'],
+    [[''], 'scopes must be non-empty strings'],
+    [[null], 'scopes must be non-empty strings'],
+    [{ scopes: {} }, 'scopes must be a string or an array of strings'],
+    [{ scopes: null }, 'scopes must be a string or an array of strings'],
+    [{ match: 'ALL' }, 'match must be "all" or "any"'],
+    [{ match: null }, 'match must be "all" or "any"'],
+    [{ claim: 0 }, 'claim must be a non-empty claim name'],
+    [{ optional: 1 }, 'optional must be a boolean'],
+    [{ optional: null }, 'optional must be a boolean'],
+    [{ dpop: null }, 'dpop must be "required" when set'],
+    [{ dpop: 'disabled' }, 'dpop must be "required" when set'],
+    [{ scopes: 'a', Scopes: 'b' }, 'unknown option "Scopes" (known: scopes, match, claim, optional, dpop)'],
+    [true, 'expected a scope, a list of scopes or an options object'],
+    [null, 'expected a scope, a list of scopes or an options object']
+  ]
+  for (const [spec, message] of bad) {
+    t.throws(() => route(spec as never), new TypeError(prefix + message), JSON.stringify(spec))
+  }
+  // Explicit `undefined` members are the same as absent ones.
+  t.strictSame(route({ scopes: undefined, match: undefined, claim: undefined, optional: undefined, dpop: undefined }), route())
+})
+
+t.test('matching is exact, over a space-separated string or an array of strings', async (t) => {
+  const one = route('read:messages')
+  t.equal(sat({ scope: 'read:messages' }, one), true)
+  t.equal(sat({ scope: 'openid read:messages profile' }, one), true)
+  t.equal(sat({ scope: '\tread:messages\n  other ' }, one), true, 'any run of whitespace separates')
+  t.equal(sat({ scope: 'read:messagesX read:message' }, one), false, 'no prefix match either way')
+  t.equal(sat({ scope: ['openid', 'read:messages'] }, one), true)
+  t.equal(sat({ scope: ['read:messages profile'] }, one), false, 'an array element is one whole value')
+  t.equal(sat({ scope: 42 }, one), false)
+  t.equal(sat({ scope: { 'read:messages': true } }, one), false)
+  t.equal(sat({}, one), false)
+  t.equal(sat({ permissions: ['read:messages'] }, one), false, 'only the route\'s claim counts')
+  t.equal(sat({ scope: '' }, route()), true, 'no scopes required: anything passes')
+  t.equal(sat({}, route([])), true)
+})
+
+t.test('all (default) needs every scope, any needs one', async (t) => {
+  const all = route(['read:data', 'write:data'])
+  t.equal(sat({ scope: 'write:data read:data' }, all), true)
+  t.equal(sat({ scope: 'read:data' }, all), false)
+  t.equal(sat({ scope: 'write:data' }, all), false)
+  const any = route({ scopes: ['admin', 'owner'], match: 'any', claim: 'permissions' })
+  t.equal(sat({ permissions: ['owner'] }, any), true)
+  t.equal(sat({ permissions: ['admin', 'owner'] }, any), true)
+  t.equal(sat({ permissions: ['user'] }, any), false)
+  t.equal(sat({ permissions: [] }, any), false)
+  t.equal(sat({ scope: 'admin' }, any), false)
+})
