@@ -8,7 +8,7 @@ import type { Auth0PluginOptions, DpopMode, IssuerEntry, DomainsResolver, KeySet
 import type { CacheAdapter, ReplayStore } from '../stores/types.js'
 import type { Auth0Env } from './env.js'
 import { issuerFromDomain, issuerFromUrl } from './issuer-url.js'
-import { hmacAlgorithms, resolveSecret } from '../keys/secret-keys.js'
+import { hmacAlgorithms, resolveSecret } from './secret.js'
 import { resolveDecryption, type ResolvedDecryption } from '../jwe/options.js'
 
 const PREFIX = 'fastify-auth0-api: '

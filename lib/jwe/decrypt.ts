@@ -61,31 +61,35 @@ export class TokenDecryptor {
 
   /** Every check that needs no private-key operation; the key to decrypt with. */
   #check (segments: [string, string, string, string, string], scheme: ChallengeScheme): { key: ResolvedKey, alg: string, enc: string } {
-    const refuse = (reason: string, description: string): never => { throw new InvalidTokenError(reason, description, { scheme }) }
     const header = SEGMENT.test(segments[0]) ? decodeJson(segments[0]) : undefined
-    if (!isObject(header)) return refuse('jwe_malformed', MALFORMED)
+    if (!isObject(header)) return refuse('jwe_malformed', MALFORMED, scheme)
     const { alg, enc, zip, crit, cty, kid } = header
-    if (zip !== undefined) refuse('jwe_header_unsupported', 'compressed (zip) encrypted tokens are not accepted')
-    if (crit !== undefined) refuse('jwe_header_unsupported', 'encrypted token header has critical (crit) parameters')
+    if (zip !== undefined) refuse('jwe_header_unsupported', 'compressed (zip) encrypted tokens are not accepted', scheme)
+    if (crit !== undefined) refuse('jwe_header_unsupported', 'encrypted token header has critical (crit) parameters', scheme)
     if (typeof alg !== 'string' || !this.#config.algorithms.includes(alg)) {
       // Auth0 encrypts with `dir` the token it issues when no audience was requested: not for an API.
       refuse('jwe_alg_not_allowed', alg === 'dir'
         ? 'token encrypted for another party (alg dir): did the client request an audience?'
-        : 'token key management algorithm (alg) not allowed')
+        : 'token key management algorithm (alg) not allowed', scheme)
     }
-    if (typeof enc !== 'string' || !this.#config.encryption.includes(enc)) refuse('jwe_enc_not_allowed', 'token content encryption algorithm (enc) not allowed')
+    if (typeof enc !== 'string' || !this.#config.encryption.includes(enc)) refuse('jwe_enc_not_allowed', 'token content encryption algorithm (enc) not allowed', scheme)
     if (cty !== undefined && (typeof cty !== 'string' || !NESTED_JWT.has(cty.toLowerCase()))) {
-      refuse('jwe_header_unsupported', 'encrypted token content type (cty) is not a JWT')
+      refuse('jwe_header_unsupported', 'encrypted token content type (cty) is not a JWT', scheme)
     }
     // Every segment non-empty (RSAES-OAEP has an encrypted key) and spelled one way only.
-    if (!segments.every((segment) => SEGMENT.test(segment) && canonical(segment))) refuse('jwe_malformed', MALFORMED)
-    if (kid !== undefined && typeof kid !== 'string') refuse('jwe_malformed', MALFORMED)
+    if (!segments.every((segment) => SEGMENT.test(segment) && canonical(segment))) refuse('jwe_malformed', MALFORMED, scheme)
+    if (kid !== undefined && typeof kid !== 'string') refuse('jwe_malformed', MALFORMED, scheme)
     const key = kid === undefined ? this.#default : this.#byKid.get(kid as string)
-    if (key === undefined) return refuse('jwe_kid_unknown', 'no matching decryption key (kid)')
+    if (key === undefined) return refuse('jwe_kid_unknown', 'no matching decryption key (kid)', scheme)
     // An RSAES-OAEP encrypted key is exactly as long as the modulus: anything else cannot decrypt.
-    if (Buffer.byteLength(segments[1], 'base64url') !== key.encryptedKeyLength) refuse('decryption_failed', 'access token could not be decrypted')
+    if (Buffer.byteLength(segments[1], 'base64url') !== key.encryptedKeyLength) refuse('decryption_failed', 'access token could not be decrypted', scheme)
     return { key, alg: alg as string, enc: enc as string }
   }
+}
+
+/** Refuses the token (a function of its own, so the docs test reads the reasons off the calls). */
+function refuse (reason: string, description: string, scheme: ChallengeScheme): never {
+  throw new InvalidTokenError(reason, description, { scheme })
 }
 
 /** The decrypted payload must be a compact JWS in strict UTF-8 (a nested JWE or bare claims are not signed). */

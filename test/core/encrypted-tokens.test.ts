@@ -5,7 +5,7 @@
  * token inside is verified as any token (signature, claims, DPoP binding); the verdict is cached
  * under the token as sent.
  */
-import { generateKeyPairSync, webcrypto, createHash } from 'node:crypto'
+import { createHash, createSecretKey, generateKeyPairSync, webcrypto } from 'node:crypto'
 import t, { type Test } from 'tap'
 import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify'
 import { exportJWK } from 'jose'
@@ -191,6 +191,8 @@ t.test('required: plain JWS refused; without decryption a JWE keeps its "encrypt
   t.equal((await required.get(produceJwe(await required.issuer.token(), rsa.publicKey))).statusCode, 200)
   const optional = await api(t, { keys: [{ privateKey: rsa.privateKey }] })
   t.equal((await optional.get(await optional.issuer.token())).statusCode, 200, 'plain JWS still accepted when not required')
+  // Six segments or more: not a JWE, so not decrypted; refused as a JWS would be.
+  expectInvalidToken(t, await optional.get(`${produceJwe(await optional.issuer.token(), rsa.publicKey)}.x`), 'not a JWT access token (opaque or encrypted); did the client request an audience?')
   const none = await api(t, undefined)
   expectInvalidToken(t, await none.get(produceJwe(await none.issuer.token(), rsa.publicKey)), 'not a JWT access token (opaque or encrypted); did the client request an audience?')
 })
@@ -244,6 +246,9 @@ const startupCases: Array<[string, unknown, RegExp]> = [
   ['a number', { keys: [{ privateKey: 5 }] }, /decryption.keys\[0\].privateKey must be an RSA private key: a PEM/],
   ['an EC key', { keys: [{ privateKey: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey }] }, /must be an RSA private key \(got a private ec key\)/],
   ['a secret key', { keys: [{ privateKey: { kty: 'oct', k: 'AAAA' } }] }, /decryption.keys\[0\].privateKey must be an RSA private key/],
+  ['a secret KeyObject', { keys: [{ privateKey: createSecretKey(Buffer.alloc(32)) }] }, /decryption.keys\[0\].privateKey must be an RSA private key \(got a secret secret key\)/],
+  ['an RSA public KeyObject', { keys: [{ privateKey: rsa.publicKey }] }, /decryption.keys\[0\].privateKey must be an RSA private key \(got a public rsa key\)/],
+  ['an RSA-PSS key', { keys: [{ privateKey: generateKeyPairSync('rsa-pss', { modulusLength: 2048 }).privateKey }] }, /must be an RSA private key \(got a private rsa-pss key\)/],
   ['a 1024-bit key', { keys: [{ privateKey: generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey }] }, /decryption.keys\[0\].privateKey is a 1024-bit RSA key: at least 2048 bits/],
   ['an empty kid', { keys: [{ privateKey: rsa.privateKey, kid: '' }] }, /decryption.keys\[0\].kid must be a non-empty string/],
   ['a duplicate kid', { keys: [{ privateKey: rsa.privateKey, kid: 'a' }, { privateKey: other.privateKey, kid: 'a' }] }, /decryption.keys\[1\].kid "a" is used twice/],
