@@ -2,11 +2,14 @@
  * The example API: public, private and scoped routes, protected by fastify-auth0-api.
  * `npm run demo` serves it against a local test issuer (or your tenant, from .env).
  */
-import Fastify, { type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import auth0Plugin, { type Auth0PluginOptions } from 'fastify-auth0-api'
 
-export async function buildApi (options: Auth0PluginOptions = {}): Promise<FastifyInstance> {
-  const app = Fastify({ logger: { level: process.env.LOG_LEVEL ?? 'warn' } })
+export async function buildApi (
+  options: Auth0PluginOptions = {},
+  logger: FastifyServerOptions['logger'] = { level: process.env.LOG_LEVEL ?? 'warn' }
+): Promise<FastifyInstance> {
+  const app = Fastify({ logger })
   // Omitted options come from AUTH0_DOMAIN / AUTH0_AUDIENCE, validated at start-up.
   await app.register(auth0Plugin, options)
 

@@ -1,6 +1,12 @@
 /**
  * `npm run demo`: the example API against a local test issuer (or the tenant in .env when
  * AUTH0_DOMAIN is set), and ready-to-paste curl commands with freshly minted tokens.
+ *
+ *   npm run demo                 # or: npm run build:examples && node .build/examples/demo.js
+ *
+ * The curl lines go to stdout; the server's log goes to stderr at `info` (LOG_LEVEL to change),
+ * so each refusal shows its machine reason next to the request id ("fastify-auth0-api:
+ * authentication failed", `reason`, `statusCode`). Log lines never carry the token.
  */
 import { existsSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'
@@ -21,7 +27,9 @@ export async function startDemo (env: Record<string, string | undefined> = proce
   const tenant = env.AUTH0_DOMAIN !== undefined && env.AUTH0_DOMAIN !== ''
   const audience = env.AUTH0_AUDIENCE ?? 'https://api.example.com/'
   const issuer = tenant ? undefined : await createTestIssuer({ audience })
-  const app = await buildApi(issuer === undefined ? { env } : { issuerBaseURL: issuer.issuerBaseURL, audience, env: {} })
+  // `info`: the level of the plugin's refusal lines (the example API's default `warn` hides them).
+  const logger = { level: env.LOG_LEVEL ?? 'info', stream: process.stderr }
+  const app = await buildApi(issuer === undefined ? { env } : { issuerBaseURL: issuer.issuerBaseURL, audience, env: {} }, logger)
   await app.listen({ port, host: '127.0.0.1' })
   const address = app.server.address()
   const baseUrl = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : port}`
@@ -37,6 +45,7 @@ export async function startDemo (env: Record<string, string | undefined> = proce
     const ungranted = await issuer.token({ scope: 'profile' })
     const expired = await issuer.token({ iat: Math.floor(Date.now() / 1000) - 7200 }, { expiresIn: -3600 })
     lines.push(`# API on ${baseUrl}, protected by a local test issuer at ${issuer.issuerBaseURL} (audience ${audience}).`,
+      '# The server log (stderr) names the reason of each refusal.',
       '# 200: token with scope read:messages',
       `curl -i -H 'Authorization: Bearer ${granted}' ${baseUrl}/api/messages`,
       '# 403: valid token without read:messages',

@@ -2,10 +2,16 @@
  * Typed custom claims: declaration merging adds your claims to `AccessTokenClaims`, so
  * `request.claims` knows them everywhere, with no cast. Auth0 custom claims are namespaced URLs
  * (added by an Action); `org_id` comes with Auth0 Organizations.
+ *
+ *   npm run build:examples && node .build/examples/custom-claims-typing/index.js
+ *
+ * runs it against a local test issuer and prints curl lines to try (AUTH0_DOMAIN and
+ * AUTH0_AUDIENCE set: against your tenant).
  */
 import { pathToFileURL } from 'node:url'
 import Fastify, { type FastifyInstance } from 'fastify'
 import auth0Plugin, { type AccessTokenClaims, type Auth0PluginOptions } from 'fastify-auth0-api'
+import { serveExample } from '../serve.js'
 
 declare module 'fastify-auth0-api' {
   interface AccessTokenClaims {
@@ -43,6 +49,12 @@ export async function buildCustomClaims (options: Auth0PluginOptions = {}): Prom
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const app = await buildCustomClaims()
-  console.log(`Listening on ${await app.listen({ port: Number(process.env.PORT ?? 3000), host: process.env.HOST ?? '127.0.0.1' })}`)
+  await serveExample(async (local) => ({
+    app: await buildCustomClaims(local?.options),
+    tries: local === undefined ? [] : [
+      { status: 200, what: 'the caller, from typed custom claims', path: '/api/me', token: await local.issuer.token({ 'https://example.com/roles': ['editor'], org_id: 'org_123' }) },
+      { status: 403, what: 'plan free: upgrade_required (the handler decides)', path: '/api/pro-feature', token: await local.issuer.token({ 'https://example.com/plan': 'free' }) },
+      { status: 200, what: 'plan pro', path: '/api/pro-feature', token: await local.issuer.token({ 'https://example.com/plan': 'pro' }) }
+    ]
+  }))
 }

@@ -6,11 +6,18 @@
  * tenant's tokens. The token's `iss` is checked against the list *before* any network call, so a
  * token naming any other issuer costs no fetch.
  *
- *   TENANTS='{"a.example.com":["tenant-a.us.auth0.com"],"b.example.com":["tenant-b.eu.auth0.com"]}'
+ *   npm run build:examples && node .build/examples/multiple-domains/index.js
+ *
+ * runs it with two local test issuers (hosts a.example.com and b.example.com) and prints curl
+ * lines to try; with your tenants:
+ *
+ *   TENANTS='{"a.example.com":["tenant-a.us.auth0.com"],"b.example.com":["tenant-b.eu.auth0.com"]}' \
+ *   AUTH0_AUDIENCE=https://api.example.com/ node .build/examples/multiple-domains/index.js
  */
 import { pathToFileURL } from 'node:url'
 import Fastify, { type FastifyInstance } from 'fastify'
 import auth0Plugin, { type Auth0PluginOptions } from 'fastify-auth0-api'
+import { serveExample } from '../serve.js'
 
 /** Host the API is called on → issuers (bare domains or URLs) whose tokens it accepts. */
 export type Tenants = Record<string, string[]>
@@ -28,6 +35,19 @@ export async function buildMultipleDomains (tenants: Tenants, options: Auth0Plug
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const app = await buildMultipleDomains(JSON.parse(process.env.TENANTS ?? '{}') as Tenants)
-  console.log(`Listening on ${await app.listen({ port: Number(process.env.PORT ?? 3000), host: process.env.HOST ?? '127.0.0.1' })}`)
+  const tenants = process.env.TENANTS
+  // TENANTS names the tenants; without it, two local issuers stand in for them.
+  await serveExample(async (local) => {
+    if (local === undefined) return { app: await buildMultipleDomains(JSON.parse(tenants ?? '{}') as Tenants) }
+    const b = await local.anotherIssuer()
+    const a = local.issuer
+    return {
+      app: await buildMultipleDomains({ 'a.example.com': [a.issuerBaseURL], 'b.example.com': [b.issuerBaseURL] }, { audience: local.audience, env: {} }),
+      tries: [
+        { status: 200, what: 'host a.example.com, a token from its issuer', path: '/api/whoami', headers: { Host: 'a.example.com' }, token: await a.token() },
+        { status: 200, what: 'host b.example.com, a token from its issuer', path: '/api/whoami', headers: { Host: 'b.example.com' }, token: await b.token() },
+        { status: 401, what: 'host b.example.com, a token from a.example.com\'s issuer (no fetch)', path: '/api/whoami', headers: { Host: 'b.example.com' }, token: await a.token() }
+      ]
+    }
+  }, process.env, tenants !== undefined)
 }

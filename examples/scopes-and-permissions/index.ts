@@ -6,10 +6,16 @@
  * - a claim of your own (here a namespaced roles claim), same matching rules;
  * - optional authentication: anonymous callers get the public view;
  * - a per-resource decision in the handler, which the route spec cannot express.
+ *
+ *   npm run build:examples && node .build/examples/scopes-and-permissions/index.js
+ *
+ * runs it against a local test issuer and prints curl lines to try (AUTH0_DOMAIN and
+ * AUTH0_AUDIENCE set: against your tenant).
  */
 import { pathToFileURL } from 'node:url'
 import Fastify, { type FastifyInstance } from 'fastify'
 import auth0Plugin, { type Auth0PluginOptions } from 'fastify-auth0-api'
+import { serveExample } from '../serve.js'
 
 const documents = new Map([['1', { owner: 'auth0|alice', text: 'Alice\'s notes' }]])
 
@@ -48,6 +54,18 @@ export async function buildScopesAndPermissions (options: Auth0PluginOptions = {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const app = await buildScopesAndPermissions()
-  console.log(`Listening on ${await app.listen({ port: Number(process.env.PORT ?? 3000), host: process.env.HOST ?? '127.0.0.1' })}`)
+  await serveExample(async (local) => ({
+    app: await buildScopesAndPermissions(local?.options),
+    tries: local === undefined ? [] : [
+      { status: 200, what: 'scope read:messages', path: '/api/messages', token: await local.issuer.token({ scope: 'read:messages' }) },
+      { status: 403, what: 'a valid token without read:messages', path: '/api/messages', token: await local.issuer.token({ scope: 'profile' }) },
+      { status: 403, what: 'POST needs read:messages and write:messages, the token has one', method: 'POST', path: '/api/messages', token: await local.issuer.token({ scope: 'read:messages' }) },
+      { status: 200, what: 'any of read:reports or admin', path: '/api/reports', token: await local.issuer.token({ scope: 'admin' }) },
+      { status: 200, what: 'Auth0 RBAC permission delete:messages', method: 'DELETE', path: '/api/messages/1', token: await local.issuer.token({ permissions: ['delete:messages'] }) },
+      { status: 200, what: 'a custom roles claim holding admin', path: '/api/admin', token: await local.issuer.token({ 'https://example.com/roles': ['admin'] }) },
+      { status: 200, what: 'optional authentication, anonymous', path: '/api/greeting' },
+      { status: 200, what: 'Alice reads her document', path: '/api/documents/1', token: await local.issuer.token({ sub: 'auth0|alice', scope: 'read:documents' }) },
+      { status: 403, what: 'Bob may not (decided in the handler)', path: '/api/documents/1', token: await local.issuer.token({ sub: 'auth0|bob', scope: 'read:documents' }) }
+    ]
+  }))
 }

@@ -7,12 +7,18 @@
  *   GET /documentation/yaml   the same, as YAML
  *
  * (@fastify/swagger-ui can serve a UI from the same document.)
+ *
+ *   npm run build:examples && node .build/examples/swagger/index.js
+ *
+ * runs it against a local test issuer and prints curl lines to try (AUTH0_DOMAIN and
+ * AUTH0_AUDIENCE set: against your tenant).
  */
 import { pathToFileURL } from 'node:url'
 import swagger from '@fastify/swagger'
 import { Type } from '@sinclair/typebox'
 import Fastify, { type FastifyInstance } from 'fastify'
 import auth0Plugin, { type Auth0PluginOptions } from 'fastify-auth0-api'
+import { serveExample } from '../serve.js'
 
 const Message = Type.Object({ id: Type.String(), text: Type.String() }, { title: 'Message' })
 
@@ -50,6 +56,12 @@ export async function buildSwagger (options: Auth0PluginOptions = {}): Promise<F
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const app = await buildSwagger()
-  console.log(`Listening on ${await app.listen({ port: Number(process.env.PORT ?? 3000), host: process.env.HOST ?? '127.0.0.1' })}`)
+  await serveExample(async (local) => ({
+    app: await buildSwagger(local?.options),
+    tries: local === undefined ? [] : [
+      { status: 200, what: 'the OpenAPI document', path: '/documentation/json' },
+      { status: 200, what: 'scope read:messages', path: '/messages', token: await local.issuer.token({ scope: 'read:messages' }) },
+      { status: 401, what: 'no token', path: '/messages' }
+    ]
+  }))
 }

@@ -1,15 +1,12 @@
 /**
  * Every example runs as a program: compiled with tsconfig.examples.json, started with `node`
  * and configured by the environment only (as a user would), it listens and answers over HTTP.
+ * (Without a tenant each runs against a local test issuer: local-issuer.test.ts.)
  */
-import { execFile, spawn } from 'node:child_process'
 import { request } from 'node:http'
-import { promisify } from 'node:util'
 import { createTestIssuer, decryptionKeyPair, type TestIssuer, type TestIssuerOptions } from 'fastify-auth0-api/testing'
 import t from 'tap'
-
-const run = promisify(execFile)
-const root = new URL('../../', import.meta.url).pathname
+import { compileExamples, startExample } from '../helpers/example-process.js'
 
 /** A GET over real HTTP, with a Host header of our choosing (fetch does not allow one). */
 async function get (url: string, headers: Record<string, string>): Promise<number> {
@@ -96,31 +93,16 @@ const cases: Case[] = [
   }
 ]
 
+await compileExamples()
+
 t.test('each example starts from the environment and answers over HTTP', async (t) => {
-  await run('npx', ['tsc', '-p', 'tsconfig.examples.json'], { cwd: root })
   for (const example of cases) {
     await t.test(example.name, async (t) => {
       const issuer = await createTestIssuer(example.issuer)
       t.teardown(async () => { await issuer.close() })
-      const child = spawn(process.execPath, [`.build/examples/${example.name}/index.js`], {
-        cwd: root,
-        // Only what the example needs: no AUTH0_* from the developer's shell.
-        env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', PORT: '0', ...example.env(issuer) },
-        stdio: ['ignore', 'pipe', 'pipe']
-      })
-      t.teardown(() => { child.kill('SIGKILL') })
-      let out = ''
-      const base = await new Promise<string>((resolve, reject) => {
-        child.stdout.on('data', (chunk: Buffer) => {
-          out += chunk.toString()
-          const match = /Listening on (http:\/\/\S+)/.exec(out)
-          if (match !== null) resolve(match[1] as string)
-        })
-        child.stderr.on('data', (chunk: Buffer) => { out += chunk.toString() })
-        child.once('exit', (code) => reject(new Error(`${example.name} exited with ${String(code)}: ${out}`)))
-      })
+      const { base, out } = await startExample(t, example.name, example.env(issuer))
+      t.notMatch(out, /local test issuer/, 'a tenant is configured: no local issuer')
       for (const [what, status, expected] of await example.checks(issuer, base)) t.equal(status, expected, what)
-      child.removeAllListeners('exit')
     })
   }
 })

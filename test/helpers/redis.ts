@@ -190,7 +190,7 @@ async function startServer (binary: string, port: number): Promise<Server> {
   return { port, stop }
 }
 
-async function freePort (): Promise<number> {
+export async function freePort (): Promise<number> {
   const probe = createServer()
   probe.listen(0, '127.0.0.1')
   await once(probe, 'listening')

@@ -1,0 +1,30 @@
+/**
+ * Every example runs with no tenant at all: started as a program with an empty environment, it
+ * serves against a local test issuer and prints curl lines, each of which must answer as its label
+ * says when run with the real curl.
+ */
+import t from 'tap'
+import { curlStatus, labelledCommands } from '../helpers/curl-lines.js'
+import { compileExamples, startExample } from '../helpers/example-process.js'
+
+/** The statuses each example's printed lines are labelled with, in order. */
+const printed: Record<string, number[]> = {
+  basic: [200, 200, 401, 401],
+  'scopes-and-permissions': [200, 403, 403, 200, 200, 200, 200, 200, 403],
+  'custom-claims-typing': [200, 403, 200],
+  'behind-a-proxy': [200, 403, 200],
+  'multiple-domains': [200, 200, 401],
+  swagger: [200, 200, 401]
+}
+
+await compileExamples()
+
+for (const [name, statuses] of Object.entries(printed)) {
+  t.test(name, async (t) => {
+    const { out } = await startExample(t, name, {})
+    t.match(out, /# No tenant configured .*: a local test issuer at http:\/\/127\.0\.0\.1:\d+\/ signs the tokens below/)
+    const lines = labelledCommands(out)
+    t.same(lines.map((l) => l.expected), statuses, 'the labelled outcomes')
+    for (const { expected, what, command } of lines) t.equal(await curlStatus(command), expected, `${expected}: ${what}`)
+  })
+}
