@@ -1,9 +1,31 @@
 /**
  * Every way a request can fail authentication, as one class hierarchy. Each error carries what a
  * reply needs (status, RFC 6750 / RFC 9449 error code, description, headers) and a stable machine
- * `reason` for logs and metrics. Descriptions are fixed strings chosen here, never client input,
- * so they can neither leak a token nor break a quoted-string.
+ * `reason` for logs and metrics. Descriptions are fixed strings chosen by this library (or text of
+ * a library it calls), never client input, so they cannot leak a token; and every description is
+ * made safe here, where it is made (`safeDescription`), so none can break the challenge grammar.
  */
+
+// RFC 6750 §3 / RFC 6749 Appendix A.8: error_description = 1*( %x20-21 / %x23-5B / %x5D-7E ).
+const UNSAFE = /[^\x20\x21\x23-\x5b\x5d-\x7e]/
+
+/**
+ * `text` in the character set RFC 6750 §3 allows in `error_description`: printable ASCII without
+ * `"` and `\`. Our own descriptions are written that way and come out unchanged; any other text
+ * (a message from a library we call, a claim name from configuration) is mapped deterministically:
+ * `"` → `'`, `\` → `/`, a control character → a space, any other character → `?`; an empty text
+ * becomes `error` (the grammar needs at least one character). The body carries the same text.
+ */
+export function safeDescription (text: string): string {
+  if (text !== '' && !UNSAFE.test(text)) return text
+  if (text === '') return 'error'
+  let out = ''
+  for (const char of text) {
+    const code = char.codePointAt(0) as number
+    out += char === '"' ? "'" : char === '\\' ? '/' : code < 0x20 || code === 0x7f ? ' ' : code > 0x7e ? '?' : char
+  }
+  return out
+}
 
 /** The scheme an error is about; decides which challenge carries the error parameters. */
 export type ChallengeScheme = 'bearer' | 'dpop'
@@ -25,11 +47,12 @@ export abstract class AuthError extends Error {
     // whole verification (a `cause` keeps its own).
     const stackTraceLimit = Error.stackTraceLimit
     Error.stackTraceLimit = 0
-    super(description, options.cause === undefined ? undefined : { cause: options.cause })
+    const safe = safeDescription(description)
+    super(safe, options.cause === undefined ? undefined : { cause: options.cause })
     Error.stackTraceLimit = stackTraceLimit
     this.name = new.target.name
     this.reason = reason
-    this.error_description = description
+    this.error_description = safe
     this.scheme = options.scheme
   }
 

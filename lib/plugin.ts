@@ -5,7 +5,7 @@
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
 import { loadEnv } from './config/env.js'
-import { resolveConfig, type ResolvedIssuer } from './config/options.js'
+import { checkPluginOptions, resolveConfig, type ResolvedIssuer } from './config/options.js'
 import { Challenges } from './http/challenge.js'
 import { IssuerPolicy } from './keys/issuer-policy.js'
 import { IssuerRegistry } from './keys/issuer-registry.js'
@@ -38,6 +38,8 @@ declare module 'fastify' {
 }
 
 const plugin: FastifyPluginAsync<Auth0PluginOptions> = async (fastify, options) => {
+  // Before anything reads them: a misspelt or mistyped option is a start-up error, not a silent default.
+  checkPluginOptions(options)
   let env
   try {
     env = await loadEnv(fastify, options.env ?? process.env)

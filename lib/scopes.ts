@@ -21,12 +21,17 @@ function fail (message: string): never {
   throw new TypeError(`fastify-auth0-api: requireAuth: ${message}`)
 }
 
+// RFC 6749 §3.3: scope-token = 1*NQCHAR, NQCHAR = %x21 / %x23-5B / %x5D-7E. A required scope is
+// sent in the challenge's `scope=` (RFC 6750 §3), so a route may only require what can be sent.
+const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/
+
 function scopeList (value: unknown): string[] {
   const list = typeof value === 'string' ? [value] : value
   if (!Array.isArray(list)) fail('scopes must be a string or an array of strings')
   for (const scope of list) {
     if (typeof scope !== 'string' || scope === '') fail('scopes must be non-empty strings')
     if (/\s/.test(scope)) fail(`scope "${scope}" contains whitespace: pass each scope as its own array element`)
+    if (!SCOPE_TOKEN.test(scope)) fail(`scope ${JSON.stringify(scope)} has a character a scope cannot hold (RFC 6749 §3.3: printable ASCII but " and \\)`)
   }
   return [...new Set(list as string[])]
 }

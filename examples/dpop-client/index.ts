@@ -3,7 +3,7 @@
  * oauth4webapi signs a fresh proof per request and, on a `use_dpop_nonce` challenge, retries once
  * with the nonce from the `DPoP-Nonce` header.
  *
- *   npx tsc -p tsconfig.examples.json && node .build/examples/dpop-client/index.js
+ *   npm run build:examples && node .build/examples/dpop-client/index.js
  * runs the API, a local test issuer (which binds the token to the client's key) and the client.
  */
 import { pathToFileURL } from 'node:url'

@@ -56,6 +56,110 @@ function fail (message: string): never {
   throw new Error(PREFIX + message)
 }
 
+/** What a top-level option must be, as a start-up error says it, and the check of its type. */
+interface OptionType {
+  /** "a string", "a function" … (after "must be"). */
+  expected: string
+  check (value: unknown): boolean
+}
+
+const isString = (v: unknown): boolean => typeof v === 'string'
+const isBoolean = (v: unknown): boolean => typeof v === 'boolean'
+const isFunction = (v: unknown): boolean => typeof v === 'function'
+const isObject = (v: unknown): boolean => typeof v === 'object' && v !== null && !Array.isArray(v)
+const isNumber = (v: unknown): boolean => typeof v === 'number'
+const type = (expected: string, check: (v: unknown) => boolean): OptionType => ({ expected, check })
+const FUNCTION = type('a function', isFunction)
+const BOOLEAN_OR_OBJECT = type('true, false or an options object', (v) => isBoolean(v) || isObject(v))
+
+/**
+ * Every top-level plugin option, with the type it must have: the one list of known options. A key
+ * not listed here is a start-up error naming the closest known option; a value of another type is
+ * a start-up error naming the type expected (ranges and formats are checked after, by
+ * `resolveConfig` and the feature modules). `satisfies` makes the list exhaustive: an option added
+ * to `Auth0PluginOptions` without an entry here (or an entry for no option) fails to compile.
+ */
+export const PLUGIN_OPTIONS = {
+  domain: type('a bare host name string', isString),
+  issuerBaseURL: type('an issuer URL string', isString),
+  domains: type('an array of domains / issuer URLs, or a resolver function', (v) => Array.isArray(v) || isFunction(v)),
+  audience: type('a string or an array of strings', (v) => isString(v) || (Array.isArray(v) && v.every(isString))),
+  algorithms: type('an array of algorithm names', (v) => Array.isArray(v) && v.every(isString)),
+  clockTolerance: type('a number of seconds', isNumber),
+  maxTokenLength: type('an integer', isNumber),
+  dpop: type('an options object ({ mode?, algorithms?, … })', isObject),
+  publicBaseURL: type('a URL string', isString),
+  cache: type('an options object ({ ttl?, maxIssuers?, … })', isObject),
+  staleIfError: type('a number of seconds', isNumber),
+  jwks: type('a JSON Web Key Set object ({ keys: [ … ] })', isObject),
+  secret: type('a string (used as its UTF-8 bytes) or a Buffer / Uint8Array', (v) => isString(v) || v instanceof Uint8Array),
+  decryption: type('an options object ({ keys: [{ privateKey, kid? }], algorithms?, encryption?, required? })', isObject),
+  tokenCache: type('true, false or { max?, ttl? }', (v) => isBoolean(v) || isObject(v)),
+  onKeySetEvent: FUNCTION,
+  timeout: type('a number of milliseconds', isNumber),
+  realm: type('a string', isString),
+  env: type('an object of environment variables (like process.env)', isObject),
+  resourceMetadata: BOOLEAN_OR_OBJECT,
+  openapi: BOOLEAN_OR_OBJECT,
+  onAuthError: FUNCTION,
+  errorResponse: FUNCTION,
+  client: type('an options object', isObject)
+} as const satisfies { readonly [K in keyof Required<Auth0PluginOptions>]: OptionType }
+
+/** Options Fastify's `register` itself reads: not ours to refuse. */
+const FASTIFY_REGISTER_OPTIONS = new Set(['prefix', 'logLevel', 'logSerializers'])
+
+/** Levenshtein distance, for "did you mean". */
+function distance (a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j)
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i]
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min((previous[j] as number) + 1, (current[j - 1] as number) + 1, (previous[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1))
+    }
+    previous = current
+  }
+  return previous[b.length] as number
+}
+
+/** The known option closest to `name` (case ignored), if it is close enough to be a typo. */
+export function closestOption (name: string, known: readonly string[]): string | undefined {
+  let best: string | undefined
+  let bestDistance = Infinity
+  for (const candidate of known) {
+    const d = distance(name.toLowerCase(), candidate.toLowerCase())
+    if (d < bestDistance) { best = candidate; bestDistance = d }
+  }
+  return bestDistance <= Math.max(2, Math.floor(name.length / 3)) ? best : undefined
+}
+
+function typeName (value: unknown): string {
+  if (value === null) return 'null'
+  if (Array.isArray(value)) {
+    const odd = value.find((item) => typeof item !== 'string')
+    return odd === undefined ? 'an array' : `an array holding ${typeName(odd)}`
+  }
+  return typeof value
+}
+
+/**
+ * Refuses an unknown top-level key (naming the closest known option) and a value of the wrong type
+ * (naming the type expected). `undefined` counts as not set.
+ */
+export function checkPluginOptions (options: unknown): void {
+  if (!isObject(options)) fail(`options must be an object, got ${typeName(options)}`)
+  const known = Object.keys(PLUGIN_OPTIONS)
+  for (const [name, value] of Object.entries(options as Record<string, unknown>)) {
+    if (FASTIFY_REGISTER_OPTIONS.has(name)) continue
+    const spec = (PLUGIN_OPTIONS as Record<string, OptionType>)[name]
+    if (spec === undefined) {
+      const close = closestOption(name, known)
+      fail(`unknown option "${name}"${close === undefined ? ` (known: ${known.join(', ')})` : `: did you mean ${close}?`}`)
+    }
+    if (value !== undefined && !spec.check(value)) fail(`${name} must be ${spec.expected} (got ${typeName(value)})`)
+  }
+}
+
 function seconds (value: unknown, name: string, def: number, min: number, max: number): number {
   if (value === undefined) return def
   if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
@@ -124,7 +228,7 @@ function resolveIssuers (options: Auth0PluginOptions, env: Auth0Env, algorithms:
 function resolveDomains (domains: Auth0PluginOptions['domains'], algorithms: readonly string[]): { list?: ResolvedIssuer[], resolver?: DomainsResolver } {
   if (domains === undefined) return {}
   if (typeof domains === 'function') return { resolver: domains }
-  if (!Array.isArray(domains) || domains.length === 0) fail('domains must be a non-empty array of domains / issuer URLs, or a resolver function')
+  if (domains.length === 0) fail('domains must be a non-empty array of domains / issuer URLs, or a resolver function')
   return { list: domains.map((entry, i) => resolveIssuerEntry(entry, `domains[${i}]`, algorithms)) }
 }
 
@@ -145,8 +249,9 @@ export function resolveIssuerEntry (entry: string | IssuerEntry, name: string, a
 
 function resolveAudience (options: Auth0PluginOptions, env: Auth0Env): string[] {
   const raw = options.audience ?? env.AUTH0_AUDIENCE?.split(',')
-  const list = (Array.isArray(raw) ? raw : [raw]).map((a) => typeof a === 'string' ? a.trim() : a)
-  if (raw === undefined || list.length === 0 || list.some((a) => typeof a !== 'string' || a === '')) {
+  // The type was checked with the other options (`checkPluginOptions`): strings only.
+  const list = (Array.isArray(raw) ? raw : [raw]).map((a) => a?.trim())
+  if (raw === undefined || list.length === 0 || list.some((a) => a === '')) {
     fail('audience is required: set the audience option or AUTH0_AUDIENCE (your API identifier, e.g. "https://api.example.com/")')
   }
   return [...new Set(list as string[])]
@@ -169,7 +274,7 @@ export function resolveConfig (options: Auth0PluginOptions, env: Auth0Env): Reso
     fail('an issuer is required: set domain (or AUTH0_DOMAIN), issuerBaseURL (or AUTH0_ISSUER_BASE_URL), or domains')
   }
   if (options.jwks !== undefined) {
-    if (typeof options.jwks !== 'object' || options.jwks === null || !Array.isArray(options.jwks.keys) || options.jwks.keys.length === 0) {
+    if (!Array.isArray(options.jwks.keys) || options.jwks.keys.length === 0) {
       fail('jwks must be a JSON Web Key Set: { keys: [ … ] } with at least one public key')
     }
     if (allowed.length === 0) fail('jwks needs the issuer its tokens name: set domain or issuerBaseURL too')
@@ -187,7 +292,7 @@ export function resolveConfig (options: Auth0PluginOptions, env: Auth0Env): Reso
   const timeout = options.timeout ?? 5000
   if (!Number.isInteger(timeout) || timeout < 1 || timeout > 60000) fail('timeout must be an integer number of milliseconds from 1 to 60000')
   const realm = options.realm ?? 'api'
-  if (typeof realm !== 'string' || !/^[\x20-\x7e]*$/.test(realm)) fail('realm must be a string of printable ASCII characters')
+  if (!/^[\x20-\x7e]*$/.test(realm)) fail('realm must be a string of printable ASCII characters')
 
   let publicBaseURL: string | undefined
   const base = options.publicBaseURL ?? env.AUTH0_PUBLIC_BASE_URL
@@ -205,7 +310,6 @@ export function resolveConfig (options: Auth0PluginOptions, env: Auth0Env): Reso
   let tokenCache: ResolvedConfig['tokenCache'] = false
   if (tokenCacheOption !== false) {
     const spec = tokenCacheOption === true ? {} : tokenCacheOption
-    if (typeof spec !== 'object' || spec === null) fail('tokenCache must be true, false or { max?, ttl? }')
     const max = spec.max ?? 10000
     if (!Number.isSafeInteger(max) || max < 1 || max > 10_000_000) fail('tokenCache.max must be an integer from 1 to 10000000')
     tokenCache = { max, ttl: seconds(spec.ttl, 'tokenCache.ttl', 300, 1, 86400) }
@@ -244,10 +348,7 @@ export function resolveConfig (options: Auth0PluginOptions, env: Auth0Env): Reso
   if (options.decryption !== undefined) config.decryption = resolveDecryption(options.decryption)
   if (options.jwks !== undefined) config.jwks = options.jwks
   if (options.cache?.adapter !== undefined) config.cache.adapter = cacheAdapter(options.cache.adapter)
-  if (options.onKeySetEvent !== undefined) {
-    if (typeof options.onKeySetEvent !== 'function') fail('onKeySetEvent must be a function')
-    config.onKeySetEvent = options.onKeySetEvent
-  }
+  if (options.onKeySetEvent !== undefined) config.onKeySetEvent = options.onKeySetEvent
   if (options.dpop?.replayStore !== undefined) config.dpop.replayStore = options.dpop.replayStore
   if (publicBaseURL !== undefined) config.publicBaseURL = publicBaseURL
   return config

@@ -27,13 +27,11 @@ export interface Diagnostics {
   readonly errorResponse: ErrorResponse | undefined
 }
 
-/** Validates the hooks at start-up; `undefined` when none is set (the reply path stays as fast as before). */
+/**
+ * The hooks (their types were checked with the other top-level options, `checkPluginOptions`);
+ * `undefined` when none is set (the reply path stays as fast as before).
+ */
 export function resolveDiagnostics (options: DiagnosticsOptions): Diagnostics | undefined {
-  for (const name of ['onAuthError', 'errorResponse'] as const) {
-    if (options[name] !== undefined && typeof options[name] !== 'function') {
-      throw new Error(`fastify-auth0-api: ${name} must be a function`)
-    }
-  }
   if (options.onAuthError === undefined && options.errorResponse === undefined) return undefined
   return { onAuthError: options.onAuthError, errorResponse: options.errorResponse }
 }

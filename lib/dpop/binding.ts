@@ -28,7 +28,7 @@ export async function matchBinding (jkt: string, jwk: Record<string, unknown>): 
   // are the strings a thumbprint needs (were they not, `undefined` would fail the match).
   const thumbprint = jwkThumbprint(jwk)
   if (thumbprint !== jkt) {
-    throw new InvalidTokenError('jkt_mismatch', 'DPoP proof key does not match the token binding ("cnf.jkt")', { scheme: 'dpop' })
+    throw new InvalidTokenError('jkt_mismatch', 'DPoP proof key does not match the token binding (cnf.jkt)', { scheme: 'dpop' })
   }
   return thumbprint
 }

@@ -88,7 +88,7 @@ export class DpopChecks {
     let refreshNonce = false
     if (this.#nonces !== undefined) {
       const nonce = proof.payload.nonce
-      if (nonce !== undefined && typeof nonce !== 'string') throw new InvalidDpopProofError('proof_nonce_invalid', 'DPoP proof "nonce" must be a string')
+      if (nonce !== undefined && typeof nonce !== 'string') throw new InvalidDpopProofError('proof_nonce_invalid', 'DPoP proof nonce must be a string')
       const state = nonce === undefined ? undefined : this.#nonces.check(nonce)
       if (state === undefined) {
         throw new UseDpopNonceError(nonce === undefined ? 'nonce_missing' : 'nonce_stale', 'DPoP proof must carry the current server nonce', this.#nonces.current())

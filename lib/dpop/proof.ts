@@ -98,16 +98,16 @@ export function decodeProof (value: string, algorithms: readonly string[]): Deco
   if (!isObject(header) || !isObject(payload) || !SEGMENT.test(parts[2] as string)) {
     fail('proof_malformed', 'DPoP proof is not a compact JWS with JSON header and payload')
   }
-  if (header.typ !== 'dpop+jwt') fail('proof_typ_invalid', 'DPoP proof "typ" must be "dpop+jwt"')
+  if (header.typ !== 'dpop+jwt') fail('proof_typ_invalid', 'DPoP proof typ must be dpop+jwt')
   const alg = header.alg
   if (typeof alg !== 'string' || !algorithms.includes(alg)) fail('proof_alg_not_allowed', 'DPoP proof algorithm not allowed')
-  if ('crit' in header) fail('proof_crit_unsupported', 'DPoP proof "crit" header not supported')
+  if ('crit' in header) fail('proof_crit_unsupported', 'DPoP proof crit header not supported')
   const jwk = header.jwk
-  if (!isObject(jwk)) fail('proof_jwk_missing', 'DPoP proof "jwk" header missing or not a JSON object')
-  if (PRIVATE_MEMBERS.some((member) => member in jwk)) fail('proof_jwk_private', 'DPoP proof "jwk" contains private key material')
+  if (!isObject(jwk)) fail('proof_jwk_missing', 'DPoP proof jwk header missing or not a JSON object')
+  if (PRIVATE_MEMBERS.some((member) => member in jwk)) fail('proof_jwk_private', 'DPoP proof jwk contains private key material')
   const type = KEY_TYPES[alg] as { kty: string, crv?: string }
   if (jwk.kty !== type.kty || jwk.crv !== type.crv || (jwk.alg !== undefined && jwk.alg !== alg)) {
-    fail('proof_jwk_mismatch', 'DPoP proof "jwk" does not match the proof algorithm')
+    fail('proof_jwk_mismatch', 'DPoP proof jwk does not match the proof algorithm')
   }
   const proof: DecodedProof = { compact: value, alg, jwk, payload }
   if (h?.utf8 === true && p?.utf8 === true) proof.strict = { header, payload }
@@ -117,20 +117,20 @@ export function decodeProof (value: string, algorithms: readonly string[]): Deco
 /** `jti`, `htm`, `htu`, `iat`, `ath` against the request; `nonce` is left to nonce.ts. */
 export function checkProofClaims (payload: Record<string, unknown>, expected: ProofExpectations): void {
   const { jti, htm, htu, iat, ath } = payload
-  if (typeof jti !== 'string' || jti === '') fail('proof_jti_invalid', 'DPoP proof "jti" must be a non-empty string')
-  if (jti.length > MAX_JTI_LENGTH) fail('proof_jti_too_long', 'DPoP proof "jti" too long')
-  if (typeof htm !== 'string') fail('proof_htm_invalid', 'DPoP proof "htm" missing')
+  if (typeof jti !== 'string' || jti === '') fail('proof_jti_invalid', 'DPoP proof jti must be a non-empty string')
+  if (jti.length > MAX_JTI_LENGTH) fail('proof_jti_too_long', 'DPoP proof jti too long')
+  if (typeof htm !== 'string') fail('proof_htm_invalid', 'DPoP proof htm missing')
   // Methods are case-sensitive (RFC 9110 §9.1): `get` is not `GET`.
-  if (htm !== expected.method) fail('proof_htm_mismatch', 'DPoP proof "htm" does not match the request method')
-  if (typeof htu !== 'string') fail('proof_htu_invalid', 'DPoP proof "htu" missing')
+  if (htm !== expected.method) fail('proof_htm_mismatch', 'DPoP proof htm does not match the request method')
+  if (typeof htu !== 'string') fail('proof_htu_invalid', 'DPoP proof htu missing')
   const url = normalizeHttpUrl(htu)
-  if (url === undefined) fail('proof_htu_invalid', 'DPoP proof "htu" is not an absolute http(s) URL')
-  if (url !== expected.url) fail('proof_htu_mismatch', 'DPoP proof "htu" does not match the request URL')
-  if (typeof iat !== 'number' || !Number.isFinite(iat)) fail('proof_iat_invalid', 'DPoP proof "iat" missing or not a number')
-  if (iat < expected.now - expected.iatOffset) fail('proof_iat_too_old', 'DPoP proof "iat" too old')
-  if (iat > expected.now + expected.iatLeeway) fail('proof_iat_in_future', 'DPoP proof "iat" in the future')
-  if (typeof ath !== 'string') fail('proof_ath_missing', 'DPoP proof "ath" missing')
-  if (ath !== expected.ath) fail('proof_ath_mismatch', 'DPoP proof "ath" does not match the access token')
+  if (url === undefined) fail('proof_htu_invalid', 'DPoP proof htu is not an absolute http(s) URL')
+  if (url !== expected.url) fail('proof_htu_mismatch', 'DPoP proof htu does not match the request URL')
+  if (typeof iat !== 'number' || !Number.isFinite(iat)) fail('proof_iat_invalid', 'DPoP proof iat missing or not a number')
+  if (iat < expected.now - expected.iatOffset) fail('proof_iat_too_old', 'DPoP proof iat too old')
+  if (iat > expected.now + expected.iatLeeway) fail('proof_iat_in_future', 'DPoP proof iat in the future')
+  if (typeof ath !== 'string') fail('proof_ath_missing', 'DPoP proof ath missing')
+  if (ath !== expected.ath) fail('proof_ath_mismatch', 'DPoP proof ath does not match the access token')
 }
 
 /**
@@ -147,8 +147,8 @@ export async function verifyProofSignature (proof: DecodedProof): Promise<void> 
     }
   } catch (err) {
     if (err instanceof joseErrors.JWSSignatureVerificationFailed) fail('proof_signature_invalid', 'DPoP proof signature verification failed', err)
-    if (err instanceof joseErrors.JWTExpired) fail('proof_expired', 'DPoP proof expired ("exp")', err)
+    if (err instanceof joseErrors.JWTExpired) fail('proof_expired', 'DPoP proof expired (exp)', err)
     // An unusable key (bad point, wrong size, key_ops …) or a bad `nbf`: never a 500.
-    fail('proof_invalid', 'DPoP proof could not be verified with its "jwk"', err)
+    fail('proof_invalid', 'DPoP proof could not be verified with its jwk', err)
   }
 }

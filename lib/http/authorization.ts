@@ -37,7 +37,7 @@ export function readCredentials (value: HeaderValue, count: number, maxTokenLeng
   const header = value.trim()
   if (header === '') return undefined
   const space = header.indexOf(' ')
-  if (space === -1) throw new InvalidRequestError('authorization_header_malformed', 'Authorization header must be "<scheme> <token>"')
+  if (space === -1) throw new InvalidRequestError('authorization_header_malformed', 'Authorization header must be <scheme> <token>')
   const name = header.slice(0, space).toLowerCase()
   let scheme: Credentials['scheme']
   if (name === 'bearer') scheme = 'bearer'

@@ -20,19 +20,19 @@ export interface ClaimRules {
 }
 
 const CLAIM_REASONS: Record<string, [string, string]> = {
-  iss: ['issuer_mismatch', 'unexpected "iss" claim value'],
-  aud: ['audience_mismatch', 'unexpected "aud" claim value'],
-  nbf: ['nbf_invalid', 'invalid "nbf" claim'],
-  iat: ['iat_invalid', 'invalid "iat" claim'],
-  exp: ['exp_invalid', 'invalid "exp" claim']
+  iss: ['issuer_mismatch', 'unexpected iss claim value'],
+  aud: ['audience_mismatch', 'unexpected aud claim value'],
+  nbf: ['nbf_invalid', 'invalid nbf claim'],
+  iat: ['iat_invalid', 'invalid iat claim'],
+  exp: ['exp_invalid', 'invalid exp claim']
 }
 
 export function mapJoseError (err: unknown, scheme: ChallengeScheme): unknown {
   const options = { scheme, cause: err }
   if (err instanceof joseErrors.JWTExpired) return new InvalidTokenError('token_expired', 'token expired', options)
   if (err instanceof joseErrors.JWTClaimValidationFailed) {
-    if (err.reason === 'missing') return new InvalidTokenError('claim_missing', `missing required "${err.claim}" claim`, options)
-    if (err.claim === 'nbf' && err.reason === 'check_failed') return new InvalidTokenError('token_not_yet_valid', 'token not yet valid ("nbf")', options)
+    if (err.reason === 'missing') return new InvalidTokenError('claim_missing', `missing required ${err.claim} claim`, options)
+    if (err.claim === 'nbf' && err.reason === 'check_failed') return new InvalidTokenError('token_not_yet_valid', 'token not yet valid (nbf)', options)
     // Every claim jose checks with the options below has an entry (anything else is a 500).
     const [reason, description] = CLAIM_REASONS[err.claim] as [string, string]
     return new InvalidTokenError(reason, description, options)
@@ -60,14 +60,14 @@ export function joseOptions (rules: ClaimRules): FastVerifyOptions {
 /** The checks jose leaves to us, on a payload jose's rules accepted. */
 export function checkClaims (payload: Record<string, unknown>, rules: ClaimRules, scheme: ChallengeScheme): AccessTokenClaims {
   if (typeof payload.sub !== 'string' || payload.sub === '') {
-    throw new InvalidTokenError('sub_invalid', 'invalid "sub" claim', { scheme })
+    throw new InvalidTokenError('sub_invalid', 'invalid sub claim', { scheme })
   }
   if ((payload.iat as number) > Date.now() / 1000 + rules.clockTolerance) {
-    throw new InvalidTokenError('iat_invalid', 'token issued in the future ("iat")', { scheme })
+    throw new InvalidTokenError('iat_invalid', 'token issued in the future (iat)', { scheme })
   }
   if ('cnf' in payload && (typeof payload.cnf !== 'object' || payload.cnf === null || Array.isArray(payload.cnf) ||
     ('jkt' in payload.cnf && (typeof (payload.cnf as { jkt: unknown }).jkt !== 'string' || (payload.cnf as { jkt: string }).jkt === '')))) {
-    throw new InvalidTokenError('cnf_invalid', 'invalid "cnf" claim', { scheme })
+    throw new InvalidTokenError('cnf_invalid', 'invalid cnf claim', { scheme })
   }
   // A token bound by a confirmation method we cannot check (mTLS `x5t#S256`, `jwk`, `jku` …) is
   // sender-constrained all the same: accepting it as a bearer token would undo the binding.

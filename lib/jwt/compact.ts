@@ -62,7 +62,7 @@ export function decodeCompactJws (token: string, scheme: ChallengeScheme): Decod
   }
   const header = decodeJson(h)
   if (!isObject(header) || typeof header.alg !== 'string') {
-    throw new InvalidTokenError('malformed', 'access token header is not valid JSON with an "alg"', { scheme })
+    throw new InvalidTokenError('malformed', 'access token header is not valid JSON with an alg', { scheme })
   }
   if ('enc' in header) throw new InvalidTokenError('not_a_jws', NOT_A_JWT, { scheme })
   const payload = decodeJson(p)

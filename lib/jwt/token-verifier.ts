@@ -132,7 +132,7 @@ export class TokenVerifier {
       key = await keys.getKey(header as unknown as JWSHeaderParameters)
     } catch (err) {
       if (err instanceof joseErrors.JWKSNoMatchingKey) throw new InvalidTokenError('kid_not_found', 'no matching signing key', { scheme, cause: err })
-      if (err instanceof joseErrors.JWKSMultipleMatchingKeys) throw new InvalidTokenError('kid_ambiguous', 'signing key ambiguous: the token needs a "kid"', { scheme, cause: err })
+      if (err instanceof joseErrors.JWKSMultipleMatchingKeys) throw new InvalidTokenError('kid_ambiguous', 'signing key ambiguous: the token needs a kid', { scheme, cause: err })
       throw err
     }
     // jose matched a string or absent kid (any other kid matches no key and threw above).

@@ -24,7 +24,7 @@ export class IssuerPolicy {
   /** Synchronous for a configured list (throws), a promise with a `domains` resolver (rejects). */
   resolve (iss: unknown, request: VerifyRequest, scheme: ChallengeScheme): MaybePromise<ResolvedIssuer> {
     if (typeof iss !== 'string' || iss === '') {
-      throw new InvalidTokenError('issuer_missing', 'access token has no "iss" claim', { scheme })
+      throw new InvalidTokenError('issuer_missing', 'access token has no iss claim', { scheme })
     }
     if (this.#config.domainsResolver !== undefined) return this.#resolveDynamic(this.#config.domainsResolver, iss, request, scheme)
     const entry = this.#static.get(iss)

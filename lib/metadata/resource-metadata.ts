@@ -58,7 +58,6 @@ export function metadataUrlFor (resource: URL): URL {
 export function resolveResourceMetadata (option: boolean | ResourceMetadataOptions | undefined, config: ResolvedConfig): ResourceMetadata | undefined {
   if (option === undefined || option === false) return undefined
   const spec: ResourceMetadataOptions = option === true ? {} : option
-  if (typeof spec !== 'object' || spec === null) fail('resourceMetadata must be true or an options object')
   for (const key of Object.keys(spec)) {
     if (!KEYS.has(key)) fail(`resourceMetadata: unknown option "${key}" (known: ${[...KEYS].join(', ')})`)
   }

@@ -73,7 +73,6 @@ function describeScopes (sets: string[][]): string {
 export function resolveOpenApi (option: boolean | OpenApiOptions | undefined, config: ResolvedConfig): OpenApiIntegration | undefined {
   if (option === false) return undefined
   const spec: OpenApiOptions = option === undefined || option === true ? {} : option
-  if (typeof spec !== 'object' || spec === null) fail('must be true, false or an options object')
   for (const key of Object.keys(spec)) {
     if (!KEYS.has(key)) fail(`unknown option "${key}" (known: ${[...KEYS].join(', ')})`)
   }

@@ -112,7 +112,7 @@ function clientIssuer (spec: ClientOptions, options: Auth0PluginOptions, env: Au
 /** Reads and checks the `client` option (and `AUTH0_CLIENT_*`); `undefined` when no client is configured. */
 export async function resolveClient (options: Auth0PluginOptions, env: Auth0Env, config: ResolvedConfig): Promise<ResolvedClient | undefined> {
   const option = options.client
-  if (option !== undefined && (typeof option !== 'object' || option === null)) fail('client must be an options object')
+  // Its type (an object) was checked with the other top-level options (`checkPluginOptions`).
   // From the environment only as a pair: a lone AUTH0_CLIENT_SECRET (say, of a web login in the
   // same process) neither configures the client nor stops the API.
   if (option === undefined && (env.AUTH0_CLIENT_ID === undefined || env.AUTH0_CLIENT_SECRET === undefined)) return undefined

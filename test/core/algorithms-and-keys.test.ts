@@ -125,7 +125,7 @@ t.test('no kid while the JWKS holds two keys for the algorithm: 401 ambiguous', 
   await h.issuer.rotateKeys({ keepPrevious: true })
   const token = await h.issuer.token({}, { header: { kid: undefined } })
   t.notOk('kid' in JSON.parse(Buffer.from(token.split('.')[0] as string, 'base64url').toString()))
-  expectInvalidToken(t, await h.app.inject({ url: '/private', headers: { authorization: `Bearer ${token}` } }), 'signing key ambiguous: the token needs a "kid"')
+  expectInvalidToken(t, await h.app.inject({ url: '/private', headers: { authorization: `Bearer ${token}` } }), 'signing key ambiguous: the token needs a kid')
 })
 
 t.test('no kid while the JWKS holds one key: that key verifies', async (t) => {

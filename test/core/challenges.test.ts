@@ -15,18 +15,20 @@ import {
   MissingCredentialsError,
   UseDpopNonceError
 } from '../../lib/index.js'
+import { safeDescription } from '../../lib/errors.js'
+import { checkRefusal } from '../helpers/www-authenticate.js'
 
 const challenges = new Challenges({ realm: 'api', dpopAlgorithms: ['ES256', 'EdDSA'] })
 
 t.test('bad DPoP proof: the error goes on the DPoP challenge, with algs', async (t) => {
-  const err = new InvalidDpopProofError('dpop_htm_mismatch', 'DPoP proof "htm" mismatch')
+  const err = new InvalidDpopProofError('dpop_htm_mismatch', 'DPoP proof htm mismatch')
   t.equal(err.statusCode, 401)
   t.equal(err.error, 'invalid_dpop_proof')
   t.equal(err.scheme, 'dpop')
   challenges.apply(err, 'allowed')
-  t.strictSame(err.headers, { 'www-authenticate': 'Bearer realm="api", DPoP error="invalid_dpop_proof", error_description="DPoP proof \\"htm\\" mismatch", algs="ES256 EdDSA"' })
+  t.strictSame(err.headers, { 'www-authenticate': 'Bearer realm="api", DPoP error="invalid_dpop_proof", error_description="DPoP proof htm mismatch", algs="ES256 EdDSA"' })
   challenges.apply(err, 'required')
-  t.strictSame(err.headers, { 'www-authenticate': 'DPoP error="invalid_dpop_proof", error_description="DPoP proof \\"htm\\" mismatch", algs="ES256 EdDSA"' })
+  t.strictSame(err.headers, { 'www-authenticate': 'DPoP error="invalid_dpop_proof", error_description="DPoP proof htm mismatch", algs="ES256 EdDSA"' })
   const cause = new Error('inner')
   t.equal(new InvalidDpopProofError('x', 'y', { cause }).cause, cause)
 })
@@ -96,4 +98,28 @@ t.test('challenge lines are memoised, with a bound', async (t) => {
   // Past the bound, lines are still built correctly (just not remembered).
   t.equal(memo.line('disabled', { scheme: 'bearer', code: 'invalid_token', description: 'late' }), 'Bearer realm="api", error="invalid_token", error_description="late"')
   t.equal(memo.line('disabled', { scheme: 'bearer', code: 'invalid_token', description: 'late' }), 'Bearer realm="api", error="invalid_token", error_description="late"')
+})
+
+// Issue 12, regression: a description with `"` (as jose's `missing required "exp" claim`) was sent
+// as `\"` inside the quoted-string, which RFC 6750 §3 forbids (no `"`, no `\`). Descriptions are
+// now made safe where every AuthError is made, so no description, ours or foreign, can break it.
+t.test('any description is made RFC 6750 §3-safe where the error is made; body and challenge carry the same text', async (t) => {
+  const cases: Array<[string, string]> = [
+    ['missing required "exp" claim', "missing required 'exp' claim"],
+    ['unexpected "aud" claim value', "unexpected 'aud' claim value"],
+    ['a \\ backslash', 'a / backslash'],
+    ['line\r\nbreak\ttab\u0000nul\u007fdel', 'line  break tab nul del'],
+    ['café ☕ 𝄞', 'caf? ? ?'],
+    ['', 'error'],
+    ['already safe: <scheme> (iat) [x] {y} ~!#$%&\'*+,-./:;=?@^_`|', 'already safe: <scheme> (iat) [x] {y} ~!#$%&\'*+,-./:;=?@^_`|']
+  ]
+  for (const [raw, safe] of cases) {
+    const err = challenges.apply(new InvalidTokenError('malformed', raw), 'allowed')
+    t.equal(err.error_description, safe, JSON.stringify(raw))
+    t.equal(err.message, safe, 'the Error message is the same text')
+    t.strictSame(err.toJSON(), { detail: { error: 'invalid_token', error_description: safe } })
+    t.equal(err.headers['www-authenticate'], `Bearer realm="api", error="invalid_token", error_description="${safe}", DPoP algs="ES256 EdDSA"`)
+    t.doesNotThrow(() => checkRefusal({ statusCode: 401, headers: err.headers, body: err.toJSON() }), 'the oracle accepts it')
+  }
+  t.equal(safeDescription('token expired'), 'token expired', 'our own descriptions come out unchanged')
 })

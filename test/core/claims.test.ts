@@ -17,16 +17,16 @@ t.test('time claims', async (t) => {
 
   await t.test('expired beyond the tolerance', async (t) => expectInvalidToken(t, await send({}, -30), 'token expired'))
   await t.test('expired within the 5 s tolerance is accepted', async (t) => t.equal((await send({}, -2)).statusCode, 200))
-  await t.test('missing exp', async (t) => expectInvalidToken(t, await send({ exp: undefined }), 'missing required "exp" claim'))
-  await t.test('exp not a number', async (t) => expectInvalidToken(t, await send({ exp: String(now() + 3600) }), 'invalid "exp" claim'))
-  await t.test('nbf in the future', async (t) => expectInvalidToken(t, await send({ nbf: now() + 60 }), 'token not yet valid ("nbf")'))
+  await t.test('missing exp', async (t) => expectInvalidToken(t, await send({ exp: undefined }), 'missing required exp claim'))
+  await t.test('exp not a number', async (t) => expectInvalidToken(t, await send({ exp: String(now() + 3600) }), 'invalid exp claim'))
+  await t.test('nbf in the future', async (t) => expectInvalidToken(t, await send({ nbf: now() + 60 }), 'token not yet valid (nbf)'))
   await t.test('nbf within the tolerance is accepted', async (t) => t.equal((await send({ nbf: now() + 2 })).statusCode, 200))
   await t.test('nbf in the past is accepted', async (t) => t.equal((await send({ nbf: now() - 60 })).statusCode, 200))
-  await t.test('nbf not a number', async (t) => expectInvalidToken(t, await send({ nbf: 'soon' }), 'invalid "nbf" claim'))
-  await t.test('iat in the future', async (t) => expectInvalidToken(t, await send({ iat: now() + 60 }), 'token issued in the future ("iat")'))
+  await t.test('nbf not a number', async (t) => expectInvalidToken(t, await send({ nbf: 'soon' }), 'invalid nbf claim'))
+  await t.test('iat in the future', async (t) => expectInvalidToken(t, await send({ iat: now() + 60 }), 'token issued in the future (iat)'))
   await t.test('iat within the tolerance is accepted', async (t) => t.equal((await send({ iat: now() + 2 })).statusCode, 200))
-  await t.test('missing iat', async (t) => expectInvalidToken(t, await send({ iat: undefined }), 'missing required "iat" claim'))
-  await t.test('iat not a number', async (t) => expectInvalidToken(t, await send({ iat: 'yesterday' }), 'invalid "iat" claim'))
+  await t.test('missing iat', async (t) => expectInvalidToken(t, await send({ iat: undefined }), 'missing required iat claim'))
+  await t.test('iat not a number', async (t) => expectInvalidToken(t, await send({ iat: 'yesterday' }), 'invalid iat claim'))
 })
 
 t.test('clockTolerance option widens and narrows the window', async (t) => {
@@ -41,11 +41,11 @@ t.test('clockTolerance option widens and narrows the window', async (t) => {
 t.test('sub', async (t) => {
   const h = await harness(t)
   for (const [name, claims, description] of [
-    ['missing', { sub: undefined }, 'missing required "sub" claim'],
-    ['empty', { sub: '' }, 'invalid "sub" claim'],
-    ['a number', { sub: 42 }, 'invalid "sub" claim'],
-    ['an object', { sub: { id: 'x' } }, 'invalid "sub" claim'],
-    ['null', { sub: null }, 'invalid "sub" claim']
+    ['missing', { sub: undefined }, 'missing required sub claim'],
+    ['empty', { sub: '' }, 'invalid sub claim'],
+    ['a number', { sub: 42 }, 'invalid sub claim'],
+    ['an object', { sub: { id: 'x' } }, 'invalid sub claim'],
+    ['null', { sub: null }, 'invalid sub claim']
   ] as Array<[string, Record<string, unknown>, string]>) {
     await t.test(name, async (t) => {
       expectInvalidToken(t, await h.app.inject({ url: '/private', headers: await h.bearer(claims) }), description)
@@ -61,7 +61,7 @@ t.test('iss naming another issuer: 401 with no discovery or JWKS request at all'
   }
   t.strictSame(h.issuer.requests, { discovery: 0, jwks: 0 }, 'no network for a foreign issuer')
   for (const iss of [undefined, '', 42, ['x']]) {
-    expectInvalidToken(t, await h.app.inject({ url: '/private', headers: await h.bearer({ iss }) }), 'access token has no "iss" claim')
+    expectInvalidToken(t, await h.app.inject({ url: '/private', headers: await h.bearer({ iss }) }), 'access token has no iss claim')
   }
   t.strictSame(h.issuer.requests, { discovery: 0, jwks: 0 })
 })
@@ -84,7 +84,7 @@ t.test('issuerBaseURL written without the trailing slash of a root-path issuer',
   t.teardown(async () => await app.close())
   // The issuer's discovery names it with the slash: tokens must carry exactly that.
   t.equal((await app.inject({ url: '/private', headers: await h.bearer() })).statusCode, 200)
-  expectInvalidToken(t, await app.inject({ url: '/private', headers: await h.bearer({ iss: withoutSlash }) }), 'unexpected "iss" claim value')
+  expectInvalidToken(t, await app.inject({ url: '/private', headers: await h.bearer({ iss: withoutSlash }) }), 'unexpected iss claim value')
 })
 
 t.test('an issuer whose identifier has no trailing slash (discovery says so) is usable', async (t) => {
@@ -96,7 +96,7 @@ t.test('an issuer whose identifier has no trailing slash (discovery says so) is 
   app.get('/private', { preHandler: app.requireAuth() }, async (request) => ({ sub: request.claims.sub }))
   t.teardown(async () => await app.close())
   t.equal((await app.inject({ url: '/private', headers: await h.bearer({ iss: withoutSlash }) })).statusCode, 200)
-  expectInvalidToken(t, await app.inject({ url: '/private', headers: await h.bearer() }), 'unexpected "iss" claim value')
+  expectInvalidToken(t, await app.inject({ url: '/private', headers: await h.bearer() }), 'unexpected iss claim value')
 })
 
 t.test('a path-based issuer with a fixed jwksUri: only the configured spelling passes the allowlist', async (t) => {
@@ -117,10 +117,10 @@ t.test('a path-based issuer with a fixed jwksUri: only the configured spelling p
 
 t.test('aud', async (t) => {
   const h = await harness(t)
-  await t.test('wrong audience', async (t) => expectInvalidToken(t, await h.app.inject({ url: '/private', headers: await h.bearer({ aud: 'https://other.example.com/' }) }), 'unexpected "aud" claim value'))
-  await t.test('audience without its trailing slash is another audience', async (t) => expectInvalidToken(t, await h.app.inject({ url: '/private', headers: await h.bearer({ aud: AUDIENCE.slice(0, -1) }) }), 'unexpected "aud" claim value'))
-  await t.test('missing', async (t) => expectInvalidToken(t, await h.app.inject({ url: '/private', headers: await h.bearer({ aud: undefined }) }), 'missing required "aud" claim'))
-  await t.test('array without overlap', async (t) => expectInvalidToken(t, await h.app.inject({ url: '/private', headers: await h.bearer({ aud: ['https://a.example/', 'https://b.example/'] }) }), 'unexpected "aud" claim value'))
+  await t.test('wrong audience', async (t) => expectInvalidToken(t, await h.app.inject({ url: '/private', headers: await h.bearer({ aud: 'https://other.example.com/' }) }), 'unexpected aud claim value'))
+  await t.test('audience without its trailing slash is another audience', async (t) => expectInvalidToken(t, await h.app.inject({ url: '/private', headers: await h.bearer({ aud: AUDIENCE.slice(0, -1) }) }), 'unexpected aud claim value'))
+  await t.test('missing', async (t) => expectInvalidToken(t, await h.app.inject({ url: '/private', headers: await h.bearer({ aud: undefined }) }), 'missing required aud claim'))
+  await t.test('array without overlap', async (t) => expectInvalidToken(t, await h.app.inject({ url: '/private', headers: await h.bearer({ aud: ['https://a.example/', 'https://b.example/'] }) }), 'unexpected aud claim value'))
   await t.test('array with overlap is accepted', async (t) => t.equal((await h.app.inject({ url: '/private', headers: await h.bearer({ aud: ['https://a.example/', AUDIENCE, 'https://issuer.example/userinfo'] }) })).statusCode, 200))
 })
 
@@ -128,7 +128,7 @@ t.test('audience option as a list: any overlap passes', async (t) => {
   const h = await harness(t, { audience: ['https://first.example/', 'https://second.example/'] })
   t.equal((await h.app.inject({ url: '/private', headers: await h.bearer({ aud: 'https://second.example/' }) })).statusCode, 200)
   t.equal((await h.app.inject({ url: '/private', headers: await h.bearer({ aud: ['https://x.example/', 'https://first.example/'] }) })).statusCode, 200)
-  expectInvalidToken(t, await h.app.inject({ url: '/private', headers: await h.bearer({ aud: AUDIENCE }) }), 'unexpected "aud" claim value')
+  expectInvalidToken(t, await h.app.inject({ url: '/private', headers: await h.bearer({ aud: AUDIENCE }) }), 'unexpected aud claim value')
 })
 
 t.test('the verified claims reach the handler untouched', async (t) => {
@@ -146,5 +146,5 @@ t.test('the verified claims reach the handler untouched', async (t) => {
   t.strictSame(body.auth, { scheme: 'bearer', token })
   // The hook works as onRequest too.
   t.strictSame((await app.inject({ url: '/hook', headers: { authorization: `Bearer ${token}` } })).json(), { sub: 'auth0|123' })
-  expectInvalidToken(t, await app.inject({ url: '/hook', headers: await h.bearer({ aud: 'x' }) }), 'unexpected "aud" claim value')
+  expectInvalidToken(t, await app.inject({ url: '/hook', headers: await h.bearer({ aud: 'x' }) }), 'unexpected aud claim value')
 })

@@ -14,6 +14,8 @@ import { createTestIssuer, decryptionKeyPair, dpopKey, encryptToken, proof, type
 import { expectError, expectInvalidToken, dpopOnlyChallenge } from '../helpers/expect.js'
 import { claimsFor, segment } from '../helpers/jws.js'
 import { produceJwe } from '../fixtures/jwe-producer.js'
+import { resolveDecryption } from '../../lib/jwe/options.js'
+import { resolveSecret } from '../../lib/config/secret.js'
 
 const AUDIENCE = 'https://api.example.com/'
 const FAILED = 'access token could not be decrypted'
@@ -235,7 +237,7 @@ t.test('verified results are cached under the token as sent (the third request r
 })
 
 const startupCases: Array<[string, unknown, RegExp]> = [
-  ['not an object', 'key', /decryption must be \{ keys/],
+  ['not an object', 'key', /decryption must be an options object \(\{ keys: \[\{ privateKey, kid\? \}\], algorithms\?, encryption\?, required\? \}\) \(got string\)/],
   ['no keys', {}, /decryption.keys must be a non-empty array/],
   ['empty keys', { keys: [] }, /decryption.keys must be a non-empty array/],
   ['unknown member', { keys: [{ privateKey: rsa.privateKeyPem }], require: true }, /decryption.require is not an option/],
@@ -273,3 +275,8 @@ t.test('start-up errors name the option', async (t) => {
 })
 
 export type { DecryptionKeyPair }
+
+t.test('the resolvers refuse a wrong type on their own too (when called before the option check)', async (t) => {
+  t.throws(() => resolveDecryption('key'), new Error('fastify-auth0-api: decryption must be { keys: [{ privateKey, kid? }], algorithms?, encryption?, required? }'))
+  t.throws(() => resolveSecret(42, undefined), new Error('fastify-auth0-api: secret must be a string (used as its UTF-8 bytes) or a Buffer / Uint8Array'))
+})

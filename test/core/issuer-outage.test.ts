@@ -214,7 +214,7 @@ t.test('discovery pins the issuer spelling of a path-based issuer', async (t) =>
       t.strictSame(res.json(), { iss: exact })
       const wrong = await app.inject({ url: '/private', headers: await h.bearer({ iss: other }) })
       t.equal(wrong.statusCode, 401)
-      t.equal(wrong.json().detail.error_description, 'unexpected "iss" claim value')
+      t.equal(wrong.json().detail.error_description, 'unexpected iss claim value')
     })
   }
   await t.test('discovery naming a sub-path is another issuer', async (t) => {

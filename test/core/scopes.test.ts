@@ -25,7 +25,6 @@ app.get('/permissions-any', { preHandler: app.requireAuth({ scopes: ['admin', 'o
 app.get('/scp', { preHandler: app.requireAuth({ scopes: ['read:messages'], claim: 'scp' }) }, ok)
 app.get('/roles', { preHandler: app.requireAuth({ scopes: 'admin', claim: 'https://example.com/roles' }) }, ok)
 app.get('/dedup', { preHandler: app.requireAuth(['read:data', 'read:data', 'write:data']) }, ok)
-app.get('/quoted', { preHandler: app.requireAuth('say:"hi"\\') }, ok)
 app.get('/optional-scoped', { preHandler: app.requireAuth({ optional: true, scopes: 'read:messages' }) }, async (request) => ({ claims: request.claims ?? null }))
 app.get('/optional', { preHandler: app.requireAuth({ optional: true }) }, async (request) => ({ claims: request.claims ?? null, auth: request.auth ?? null }))
 t.teardown(async () => {
@@ -96,16 +95,9 @@ t.test('scp claim (string or array) and a custom namespaced claim', async (t) =>
   await t.test('custom claim without the value', async (t) => forbidden(t, await get('/roles', { 'https://example.com/roles': ['administrator'] }), 'admin'))
 })
 
-t.test('required scopes are escaped in the challenge', async (t) => {
-  const res = await get('/quoted', {})
-  forbidden(t, res, 'say:"hi"\\')
-  t.equal(res.headers['www-authenticate'], 'Bearer realm="api", error="insufficient_scope", error_description="insufficient scope", scope="say:\\"hi\\"\\\\", DPoP algs="ES256"')
-  t.equal((await get('/quoted', { scope: 'say:"hi"\\' })).statusCode, 200)
-})
-
 t.test('an invalid token fails with 401 before scopes are looked at', async (t) => {
   const res = await get('/messages', { scope: 'read:messages', aud: 'https://other.example/' })
-  expectError(t, res, { status: 401, error: 'invalid_token', description: 'unexpected "aud" claim value', challenge: bearerChallenge('invalid_token', 'unexpected "aud" claim value') })
+  expectError(t, res, { status: 401, error: 'invalid_token', description: 'unexpected aud claim value', challenge: bearerChallenge('invalid_token', 'unexpected aud claim value') })
 })
 
 t.test('optional routes', async (t) => {
@@ -147,6 +139,11 @@ t.test('requireAuth specs are validated when the route is declared', async (t) =
     ['whitespace in a scope', 'read:messages write:messages', 'scope "read:messages write:messages" contains whitespace: pass each scope as its own array element'],
     ['whitespace in a list element', ['read', 'write data'], 'scope "write data" contains whitespace: pass each scope as its own array element'],
     ['tab in a scope', { scopes: 'a\tb' }, 'scope "a\tb" contains whitespace: pass each scope as its own array element'],
+    // A required scope is sent in `scope=` (RFC 6750 §3): only RFC 6749 §3.3 scope-token characters.
+    ['a double quote in a scope', 'say:"hi"', 'scope "say:\\"hi\\"" has a character a scope cannot hold (RFC 6749 §3.3: printable ASCII but " and \\)'],
+    ['a backslash in a scope', ['ok', 'a\\b'], 'scope "a\\\\b" has a character a scope cannot hold (RFC 6749 §3.3: printable ASCII but " and \\)'],
+    ['a non-ASCII scope', 'café', 'scope "café" has a character a scope cannot hold (RFC 6749 §3.3: printable ASCII but " and \\)'],
+    ['a control character in a scope', 'a\u0000b', 'scope "a\\u0000b" has a character a scope cannot hold (RFC 6749 §3.3: printable ASCII but " and \\)'],
     ['empty scope', '', 'scopes must be non-empty strings'],
     ['non-string scope', ['a', 42], 'scopes must be non-empty strings'],
     ['scopes neither string nor array', { scopes: 42 }, 'scopes must be a string or an array of strings'],

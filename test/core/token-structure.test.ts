@@ -11,7 +11,7 @@ import { decodeCompactJws } from '../../lib/jwt/compact.js'
 
 const NOT_A_JWT = 'not a JWT access token (opaque or encrypted); did the client request an audience?'
 const NOT_COMPACT = 'access token is not a well-formed compact JWS'
-const BAD_HEADER = 'access token header is not valid JSON with an "alg"'
+const BAD_HEADER = 'access token header is not valid JSON with an alg'
 const BAD_PAYLOAD = 'access token payload is not a JSON object'
 
 /** The segment with characters appended until its length is 1 mod 4 (never valid base64url). */

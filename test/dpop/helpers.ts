@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net'
 import Fastify, { type FastifyInstance, type FastifyServerOptions, type LightMyRequestResponse } from 'fastify'
 import auth0Plugin, { type Auth0PluginOptions } from '../../lib/index.js'
 import { createTestIssuer, dpopKey, proof, type DpopKey, type ProofOptions, type TestIssuer } from '../../lib/testing/index.js'
+import { oracleEveryReply } from '../helpers/expect.js'
 
 export const AUDIENCE = 'https://api.example.com/'
 export const HOST = 'api.example.com'
@@ -45,6 +46,8 @@ export async function dpopHarness (
     await app.close()
     await issuer.close()
   })
+  // Every reply, looked at or not, goes through the WWW-Authenticate grammar oracle.
+  oracleEveryReply(app, t)
   await app.register(auth0Plugin, { issuerBaseURL: issuer.issuerBaseURL, audience: AUDIENCE, env: {}, ...options })
   const echo = async (request: { claims: { sub: string }, auth?: unknown }): Promise<unknown> => ({ sub: request.claims.sub, auth: request.auth })
   app.get('/private', { preHandler: app.requireAuth() }, echo)

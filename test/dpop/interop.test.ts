@@ -79,7 +79,7 @@ for (const trailingSlash of [true, false]) {
       const token = await grant(await dpopHandle())
       const res = await callProtected(`${origin}/api/private`, token, { dpop: await dpopHandle() })
       t.equal(res.status, 401)
-      t.same(res.body, { detail: { error: 'invalid_token', error_description: 'DPoP proof key does not match the token binding ("cnf.jkt")' } })
+      t.same(res.body, { detail: { error: 'invalid_token', error_description: 'DPoP proof key does not match the token binding (cnf.jkt)' } })
     })
 
     await t.test('missing scope with DPoP: 403 on the DPoP challenge', async (t) => {

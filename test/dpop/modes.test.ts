@@ -147,10 +147,10 @@ t.test('binding', async (t) => {
     const other = await dpopKey()
     const token = await h.boundToken({}, other)
     const res = await h.send({ path: '/private', token, proof: await h.proofFor(token, '/private') })
-    const description = 'DPoP proof key does not match the token binding ("cnf.jkt")'
+    const description = 'DPoP proof key does not match the token binding (cnf.jkt)'
     t.equal(res.statusCode, 401)
     t.same(res.json(), body('invalid_token', description))
-    t.equal(res.headers['www-authenticate'], `Bearer realm="api", DPoP error="invalid_token", error_description="DPoP proof key does not match the token binding (\\"cnf.jkt\\")", algs="ES256"`)
+    t.equal(res.headers['www-authenticate'], `Bearer realm="api", DPoP error="invalid_token", error_description="DPoP proof key does not match the token binding (cnf.jkt)", algs="ES256"`)
   })
   await t.test('a valid DPoP request without the route scope → 403 on the DPoP challenge', async (t) => {
     const token = await h.boundToken({ scope: 'other' })
@@ -171,7 +171,7 @@ t.test('binding', async (t) => {
     t.equal(ok.json().claims.cnf.jkt, h.key.jkt)
     const bad = await h.send({ path: '/optional', token, proof: await h.proofFor(token, '/private') })
     t.equal(bad.statusCode, 401)
-    t.same(bad.json(), body('invalid_dpop_proof', 'DPoP proof "htu" does not match the request URL'))
-    t.equal(bad.headers['www-authenticate'], dpopChallenge('invalid_dpop_proof', 'DPoP proof "htu" does not match the request URL'))
+    t.same(bad.json(), body('invalid_dpop_proof', 'DPoP proof htu does not match the request URL'))
+    t.equal(bad.headers['www-authenticate'], dpopChallenge('invalid_dpop_proof', 'DPoP proof htu does not match the request URL'))
   })
 })

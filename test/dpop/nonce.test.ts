@@ -60,11 +60,11 @@ t.test('nonce challenge and retry', async (t) => {
 
   const typed = await h.send({ path: '/private', token, proof: await h.proofFor(token, '/private', { claims: { nonce: 7 } }) })
   t.equal(typed.statusCode, 401)
-  t.same(typed.json(), body('invalid_dpop_proof', 'DPoP proof "nonce" must be a string'))
-  t.equal(typed.headers['www-authenticate'], dpopChallenge('invalid_dpop_proof', 'DPoP proof "nonce" must be a string'))
+  t.same(typed.json(), body('invalid_dpop_proof', 'DPoP proof nonce must be a string'))
+  t.equal(typed.headers['www-authenticate'], dpopChallenge('invalid_dpop_proof', 'DPoP proof nonce must be a string'))
 
   const wrongHtm = await h.send({ path: '/private', token, proof: await h.proofFor(token, '/private', { method: 'POST' }) })
-  t.same(wrongHtm.json(), body('invalid_dpop_proof', 'DPoP proof "htm" does not match the request method'), 'other proof errors come before the nonce')
+  t.same(wrongHtm.json(), body('invalid_dpop_proof', 'DPoP proof htm does not match the request method'), 'other proof errors come before the nonce')
   t.equal(wrongHtm.headers['dpop-nonce'], undefined)
 
   const bearer = await h.send({ path: '/private', scheme: 'Bearer', token: await h.bearerToken() })

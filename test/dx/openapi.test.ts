@@ -294,7 +294,7 @@ t.test('@fastify/swagger registered inside an encapsulated context: the marker s
 
 t.test('start-up refuses bad openapi options', async (t) => {
   const refused: Array<[unknown, RegExp]> = [
-    ['yes', /openapi: must be true, false or an options object/],
+    ['yes', /openapi must be true, false or an options object \(got string\)/],
     [{ scheme: 'bearer' }, /openapi: unknown option "scheme" \(known: bearerScheme, dpopScheme, decorator, errorSchema\)/],
     [{ bearerScheme: 'bearer auth' }, /bearerScheme must be a security scheme name/],
     [{ dpopScheme: 42 }, /dpopScheme must be a security scheme name/],

@@ -124,7 +124,7 @@ t.test('off by default', async (t) => {
 t.test('start-up refuses what cannot give an absolute URL or a valid document', async (t) => {
   const refused: Array<[string, Partial<Auth0PluginOptions>, RegExp]> = [
     ['no resource, no publicBaseURL', { resourceMetadata: true }, /resourceMetadata needs the resource URL .* set resourceMetadata.resource or publicBaseURL \(AUTH0_PUBLIC_BASE_URL\)/],
-    ['not an object', { resourceMetadata: 'yes' as never }, /resourceMetadata must be true or an options object/],
+    ['not an object', { resourceMetadata: 'yes' as never }, /resourceMetadata must be true, false or an options object \(got string\)/],
     ['unknown option', { resourceMetadata: { resource: 'https://api.example.com/', scopes: [] } as never }, /resourceMetadata: unknown option "scopes"/],
     ['http resource', { resourceMetadata: { resource: 'http://api.example.com/' } }, /resourceMetadata.resource must be an absolute https URL \(http only on loopback\) without credentials, query or fragment/],
     ['relative resource', { resourceMetadata: { resource: '/api' } }, /resourceMetadata.resource must be an absolute https URL/],

@@ -5,6 +5,7 @@
 import Fastify, { type FastifyInstance } from 'fastify'
 import auth0Plugin, { type Auth0PluginOptions } from '../../lib/index.js'
 import { createTestIssuer, type TestIssuer, type TestIssuerOptions } from '../../lib/testing/index.js'
+import { oracleEveryReply } from './expect.js'
 
 export const AUDIENCE = 'https://api.example.com/'
 
@@ -28,6 +29,8 @@ export async function harness (
 ): Promise<Harness> {
   const issuer = await createTestIssuer(issuerOptions)
   const app = Fastify()
+  // Every reply, looked at or not, goes through the WWW-Authenticate grammar oracle.
+  oracleEveryReply(app, t)
   await app.register(auth0Plugin, { issuerBaseURL: issuer.issuerBaseURL, audience: AUDIENCE, env: {}, ...options })
   app.get('/public', async () => ({ message: 'public' }))
   app.get('/private', { preHandler: app.requireAuth() }, async (request) => ({ sub: request.claims.sub, scheme: request.auth?.scheme }))

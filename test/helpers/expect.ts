@@ -1,12 +1,27 @@
 /**
  * Assertions shared by the core tests: every failure is checked for its status, its `error`
- * code, the exact body shape `{"detail":{"error","error_description"}}` and the exact
- * `WWW-Authenticate` line (or its absence).
+ * code, the exact body shape `{"detail":{"error","error_description"}}`, the exact
+ * `WWW-Authenticate` line (or its absence), and, through the grammar oracle
+ * (./www-authenticate.ts, independent of lib/), that the line obeys RFC 9110 §11 and each
+ * parameter its own RFC, with the challenge's error and description equal to the body's.
  */
-import type { LightMyRequestResponse as InjectResponse } from 'fastify'
+import type { FastifyInstance, LightMyRequestResponse as InjectResponse } from 'fastify'
 import type { Test } from 'tap'
+import { assertChallenges, checkRefusal, type CheckedRefusal } from './www-authenticate.js'
 
-type Tap = Pick<Test, 'equal' | 'strictSame' | 'match'>
+type Tap = Pick<Test, 'equal' | 'strictSame' | 'match' | 'ok'>
+
+/**
+ * The oracle's verdict on a reply (any reply: a refusal, or a success carrying no challenge):
+ * one assertion. Use it wherever a test reads `www-authenticate` by hand.
+ */
+export function expectGrammar (t: Pick<Test, 'ok'>, res: { statusCode: number, headers: Record<string, unknown>, body?: unknown }): CheckedRefusal | undefined {
+  let body: unknown = res.body
+  if (typeof body === 'string') {
+    try { body = JSON.parse(body) } catch { body = undefined }
+  }
+  return assertChallenges(t, { statusCode: res.statusCode, headers: res.headers, body })
+}
 
 export interface ExpectedError {
   status: number
@@ -44,6 +59,7 @@ export function expectError (t: Tap, res: InjectResponse, expected: ExpectedErro
   t.match(res.headers['content-type'], /^application\/json/, 'JSON body')
   t.strictSame(JSON.parse(res.body), { detail: { error: expected.error, error_description: expected.description } }, 'body shape')
   t.equal(res.headers['www-authenticate'], expected.challenge ?? undefined, 'WWW-Authenticate')
+  expectGrammar(t, res)
 }
 
 /** Shortcut: a 401 `invalid_token` reported on the Bearer challenge of an `allowed` route. */
@@ -65,4 +81,29 @@ export function expectUnavailable (t: Tap, res: InjectResponse): void {
 /** Shortcut: the 500 of anything unexpected: no challenge, no detail. */
 export function expectInternal (t: Tap, res: InjectResponse): void {
   expectError(t, res, { status: 500, error: 'internal_server_error', description: 'internal error', challenge: null })
+}
+
+/**
+ * Puts every reply of `app` through the grammar oracle (status, WWW-Authenticate, body), whether
+ * or not a test looks at it; a violation fails the test at teardown with the offending header.
+ * Call before `app.ready()`.
+ */
+export function oracleEveryReply (app: FastifyInstance, t: { teardown (fn: () => unknown): void }): void {
+  const violations: string[] = []
+  app.addHook('onSend', async (_request, reply, payload) => {
+    const headers = reply.getHeaders()
+    if (headers['www-authenticate'] !== undefined || reply.statusCode === 401) {
+      let body: unknown
+      try { body = typeof payload === 'string' ? JSON.parse(payload) : undefined } catch { body = undefined }
+      try {
+        checkRefusal({ statusCode: reply.statusCode, headers, body })
+      } catch (err) {
+        violations.push((err as Error).message)
+      }
+    }
+    return payload
+  })
+  t.teardown(() => {
+    if (violations.length > 0) throw new Error(`replies failed the WWW-Authenticate oracle:\n${violations.join('\n')}`)
+  })
 }

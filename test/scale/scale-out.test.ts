@@ -108,7 +108,7 @@ t.test('Redis killed: keys fall back to each process, replay checks fail closed'
   const forgedBound = await issuer.token({}, { dpopKey: key, signingKey: foreign.privateKey })
   t.equal((await send(b, { dpop: await proof({ key, url: URL_PRIVATE, accessToken: forgedBound }) }, forgedBound)).status, 401, 'forged bound token: refused before the replay check')
   const otherKey = await dpopKey()
-  t.same(await send(a, { dpop: await proof({ key: otherKey, url: URL_PRIVATE, accessToken: bound }) }), { status: 401, error: 'invalid_token', description: 'DPoP proof key does not match the token binding ("cnf.jkt")' }, 'proof by another key: refused before the replay check')
+  t.same(await send(a, { dpop: await proof({ key: otherKey, url: URL_PRIVATE, accessToken: bound }) }), { status: 401, error: 'invalid_token', description: 'DPoP proof key does not match the token binding (cnf.jkt)' }, 'proof by another key: refused before the replay check')
   t.equal((await send(a, { bearer: bound })).status, 401, 'a bound token as Bearer')
 
   // A cold instance started while Redis is down: fetches keys itself, still fails DPoP closed.
