@@ -10,6 +10,7 @@ import { generateKeyPair } from 'jose'
 import auth0Plugin, { type AccessTokenClaims, type Auth0PluginOptions } from '../../lib/index.js'
 import { createTestIssuer, dpopKey, proof, type TestIssuer } from '../../lib/testing/index.js'
 import { SecretKeys } from '../../lib/keys/secret-keys.js'
+import { hmacAlgorithms } from '../../lib/config/secret.js'
 import { expectInvalidToken } from '../helpers/expect.js'
 import { claimsFor, segment, signHmac, signRaw } from '../helpers/jws.js'
 import { startupError } from '../helpers/startup.js'
@@ -78,7 +79,7 @@ t.test('refused: another secret, a tampered token, asymmetric and unsigned token
   expectInvalidToken(t, await get(`${segment({ alg: 'none' })}.${segment(claims)}.c2ln`), 'token algorithm not allowed')
   // `iss` is checked against issuerBaseURL, though the secret alone would verify the MAC.
   expectInvalidToken(t, await get(signHmac({ alg: 'HS256' }, { ...claims, iss: 'https://evil.example.com/' }, issuer.secret as string)), 'issuer not allowed')
-  expectInvalidToken(t, await get(await issuer.token({ aud: 'https://other.example.com/' })), 'unexpected "aud" claim value')
+  expectInvalidToken(t, await get(await issuer.token({ aud: 'https://other.example.com/' })), 'unexpected aud claim value')
   expectInvalidToken(t, await get(await issuer.token({}, { expiresIn: -60 })), 'token expired')
   t.strictSame(issuer.requests, { discovery: 0, jwks: 0 })
 })
@@ -145,7 +146,7 @@ const startupCases: Array<[string, Auth0PluginOptions, string]> = [
   ['secret with none', { ...base, secret: S32, algorithms: ['none'] }, 'algorithms must hold only HS256, HS384 or HS512 when secret is set, not "none": an HMAC verifier never accepts another kind of token (remove secret, or the other algorithms)'],
   ['secret with lower-case hs256', { ...base, secret: S32, algorithms: ['hs256'] }, 'algorithms must hold only HS256, HS384 or HS512 when secret is set, not "hs256": an HMAC verifier never accepts another kind of token (remove secret, or the other algorithms)'],
   ['secret with empty algorithms', { ...base, secret: S32, algorithms: [] }, 'algorithms must be a non-empty array of algorithm names'],
-  ['secret with algorithms not strings', { ...base, secret: S32, algorithms: [256] as never }, 'algorithms must be a non-empty array of algorithm names'],
+  ['secret with algorithms not strings', { ...base, secret: S32, algorithms: [256] as never }, 'algorithms must be an array of algorithm names (got an array holding number)'],
   ['secret with jwks', { ...base, secret: S32, jwks: { keys: [{ kty: 'RSA', n: 'x', e: 'AQAB' }] } }, 'secret cannot be combined with jwks: a verifier uses an HMAC secret or public keys, never both (remove one of them)'],
   ['AUTH0_SIGNING_SECRET with jwks', { ...base, jwks: { keys: [{ kty: 'RSA', n: 'x', e: 'AQAB' }] }, env: { AUTH0_SIGNING_SECRET: S32 } }, 'AUTH0_SIGNING_SECRET cannot be combined with jwks: a verifier uses an HMAC secret or public keys, never both (remove one of them)'],
   ['secret with domains', { audience: AUDIENCE, env: {}, secret: S64, domains: ['a.example.com', 'b.example.com'] }, 'secret cannot be combined with domains: an HMAC secret verifies the tokens of the one issuer named by domain or issuerBaseURL'],
@@ -166,4 +167,10 @@ t.test('start-up: a valid HMAC configuration from a domain, with all three algor
   await app.register(auth0Plugin, { domain: 'tenant.us.auth0.com', audience: AUDIENCE, env: {}, secret: S64, algorithms: ['HS256', 'HS384', 'HS512', 'HS256'] })
   await app.ready()
   t.pass('registered')
+})
+
+t.test('hmacAlgorithms refuses a wrong type on its own too (when called before the option check)', async (t) => {
+  const secret = { bytes: new Uint8Array(64), name: 'secret' }
+  for (const value of ['HS256', [256], []]) t.throws(() => hmacAlgorithms(value, secret), new Error('fastify-auth0-api: algorithms must be a non-empty array of algorithm names'))
+  t.same(hmacAlgorithms(undefined, secret), ['HS256'])
 })
