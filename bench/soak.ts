@@ -475,7 +475,7 @@ async function main (): Promise<number> {
     ]
     const outageLine = first503 === undefined
       ? 'outage: no 503 (the cached keys covered the whole outage)'
-      : `outage ${OUTAGE_START_S.toFixed(0)}–${OUTAGE_END_S.toFixed(0)} s: cached keys served until ${first503.toFixed(0)} s (+${(first503 - OUTAGE_START_S).toFixed(0)} s), ` +
+      : `outage ${OUTAGE_START_S.toFixed(0)}–${OUTAGE_END_S.toFixed(0)} s: first 503 at ${first503.toFixed(0)} s (+${(first503 - OUTAGE_START_S).toFixed(0)} s), ` +
         `${outage503} × 503 with Retry-After, the last at ${(last503 ?? 0).toFixed(0)} s (restore + ${((last503 ?? 0) - OUTAGE_END_S).toFixed(0)} s)`
     const report = [
       `## Soak run ${new Date().toISOString()}`, '',

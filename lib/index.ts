@@ -4,6 +4,7 @@
  */
 import { auth0Plugin } from './plugin.js'
 import * as errors from './errors.js'
+import { diagnosticsChannels } from './diagnostics/channels.js'
 import { AuthErrorBody } from './openapi/schemas.js'
 import { TokenEndpointError } from './token-exchange/errors.js'
 
@@ -27,6 +28,8 @@ export type { ChallengeScheme } from './errors.js'
 export { MemoryCacheAdapter } from './stores/memory-cache.js'
 export { MemoryReplayStore } from './stores/memory-replay.js'
 export { AuthErrorBody, TokenEndpointError }
+export { diagnosticsChannels }
+export type { AuthMessage, AuthOutcome, KeysMessage, VerifyContext } from './diagnostics/channels.js'
 export type { AuthErrorBodyType } from './openapi/schemas.js'
 export type { ErrorResponse, OnAuthError } from './diagnostics/index.js'
 export type { ResourceMetadataOptions } from './metadata/options.js'
@@ -42,6 +45,7 @@ export type {
   TokenSet
 } from './token-exchange/types.js'
 export type { Auth0Api } from './plugin.js'
+export type { AuthErrorHandler } from './http/reply.js'
 export type { RequireAuth, RequireAuthHook } from './require-auth.js'
 export type { CacheAdapter, ReplayStore } from './stores/types.js'
 export type { DecryptionKey, DecryptionOptions } from './jwe/options.js'
@@ -64,5 +68,5 @@ export type {
 
 // CommonJS callers (`require('fastify-auth0-api')`, Node ≥ 20.19) get the plugin itself, carrying
 // the named exports as properties, the way every @fastify plugin is shaped.
-const commonjs = Object.assign(auth0Plugin, { fastifyAuth0Api: auth0Plugin, auth0Plugin, TokenEndpointError, AuthErrorBody }, errors)
+const commonjs = Object.assign(auth0Plugin, { fastifyAuth0Api: auth0Plugin, auth0Plugin, TokenEndpointError, AuthErrorBody, diagnosticsChannels }, errors)
 export { commonjs as 'module.exports' }

@@ -7,6 +7,7 @@ import fp from 'fastify-plugin'
 import { loadEnv } from './config/env.js'
 import { checkPluginOptions, resolveConfig, type ResolvedIssuer } from './config/options.js'
 import { Challenges } from './http/challenge.js'
+import { createAuthErrorHandler, type AuthErrorHandler } from './http/reply.js'
 import { IssuerPolicy } from './keys/issuer-policy.js'
 import { IssuerRegistry } from './keys/issuer-registry.js'
 import { keyEvents } from './keys/key-events.js'
@@ -22,6 +23,13 @@ import { Verifier } from './verifier.js'
 export interface Auth0Api extends TokenExchange {
   /** Resolves the verified claims, or throws an `AuthError` (with `headers` ready for a reply). */
   verify (request: VerifyRequest, requirements?: string | string[] | RequireAuthOptions): Promise<AccessTokenClaims>
+  /**
+   * A Fastify error handler (`app.setErrorHandler(app.auth0.errorHandler)`, a route's
+   * `errorHandler`, or called from your own): an `AuthError` gets the plugin's reply (status,
+   * `WWW-Authenticate` and other headers, `{"detail":…}` body, `onAuthError` / `errorResponse`);
+   * any other error goes on, untouched, to the parent error handler.
+   */
+  errorHandler: AuthErrorHandler
 }
 
 declare module 'fastify' {
@@ -68,6 +76,7 @@ const plugin: FastifyPluginAsync<Auth0PluginOptions> = async (fastify, options) 
       }, { ...routeRequirements(requirements), optional: false })
       return (result as NonNullable<typeof result>).claims
     },
+    errorHandler: createAuthErrorHandler(integrations.diagnostics),
     ...integrations.tokenExchange
   } satisfies Auth0Api)
   integrations.install(fastify)

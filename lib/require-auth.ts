@@ -29,6 +29,7 @@ class FastifyAuthRequest implements AuthRequest {
   readonly headers: FastifyRequest['headers']
   readonly authorizationCount: number
   readonly dpopCount: number
+  tokenCacheHit = false
   readonly #request: FastifyRequest
 
   constructor (request: FastifyRequest) {
@@ -43,6 +44,11 @@ class FastifyAuthRequest implements AuthRequest {
 
   targetUrl (publicBaseURL: string | undefined): string {
     return fastifyRequestUrl(this.#request, publicBaseURL)
+  }
+
+  /** Read by the diagnostics channels only (Fastify builds `routeOptions` on each read). */
+  get route (): string | undefined {
+    return this.#request.routeOptions.url
   }
 }
 

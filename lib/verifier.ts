@@ -11,6 +11,7 @@
  * `authenticate`.
  */
 import type { ResolvedConfig } from './config/options.js'
+import { observe, observing, publicAuthError, type Verdict } from './diagnostics/channels.js'
 import { AuthError, type ChallengeScheme, InsufficientScopeError, InternalAuthError, InvalidRequestError, InvalidTokenError, MissingCredentialsError } from './errors.js'
 import { readCredentials } from './http/authorization.js'
 import type { Challenges, DpopMode } from './http/challenge.js'
@@ -65,6 +66,12 @@ export class Verifier {
    * inside a server, more than the rest of a refusal.
    */
   run (request: AuthRequest, route: RouteRequirements): MaybePromise<RunOutcome> {
+    // Diagnostics channels (lib/diagnostics/channels.ts): nothing is made unless someone listens.
+    if (observing()) return observe(request, () => this.#outcome(request, route), (outcome) => this.#verdict(outcome, request, route))
+    return this.#outcome(request, route)
+  }
+
+  #outcome (request: AuthRequest, route: RouteRequirements): MaybePromise<RunOutcome> {
     const mode: DpopMode = route.dpop ?? this.#config.dpop.mode
     let outcome: MaybePromise<RunOutcome>
     try {
@@ -76,6 +83,21 @@ export class Verifier {
       return outcome.then((value) => value instanceof AuthError ? this.#refusal(value, mode) : value, (err: unknown) => this.#refusal(err, mode))
     }
     return outcome instanceof AuthError ? this.#refusal(outcome, mode) : outcome
+  }
+
+  /** What the diagnostics channels publish of an outcome: no token, no claim but `iss`. */
+  #verdict (outcome: RunOutcome, request: AuthRequest, route: RouteRequirements): Verdict {
+    if (outcome === undefined) return { outcome: 'accepted', cached: false }
+    const refusal = outcome === NO_CREDENTIALS ? this.missingCredentials(route) : outcome instanceof AuthError ? outcome : undefined
+    if (refusal === undefined) {
+      const { auth, claims } = outcome as VerifyResult
+      return { outcome: 'accepted', scheme: auth.scheme, issuer: claims.iss, cached: request.tokenCacheHit === true }
+    }
+    // A refusal after a cache hit (a missing scope) is `cached` too: the cache answered for the token.
+    const cached = outcome !== NO_CREDENTIALS && request.tokenCacheHit === true
+    const verdict: Verdict = { outcome: refusal.statusCode >= 500 ? 'error' : 'refused', reason: refusal.reason, statusCode: refusal.statusCode, cached, error: publicAuthError(refusal) }
+    if (refusal.scheme !== undefined) verdict.scheme = refusal.scheme
+    return verdict
   }
 
   #refusal (err: unknown, mode: DpopMode): AuthError {

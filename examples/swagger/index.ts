@@ -5,8 +5,8 @@
  *
  *   GET /documentation/json   the OpenAPI 3.1 document
  *   GET /documentation/yaml   the same, as YAML
- *
- * (@fastify/swagger-ui can serve a UI from the same document.)
+ *   GET /docs                 Swagger UI (@fastify/swagger-ui): each operation's scopes, and a
+ *                             login through the issuer (SWAGGER_UI_CLIENT_ID: an SPA client id)
  *
  *   npm run build:examples && node .build/examples/swagger/index.js
  *
@@ -15,6 +15,7 @@
  */
 import { pathToFileURL } from 'node:url'
 import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
 import { Type } from '@sinclair/typebox'
 import Fastify, { type FastifyInstance } from 'fastify'
 import auth0Plugin, { type Auth0PluginOptions } from 'fastify-auth0-api'
@@ -32,6 +33,18 @@ export async function buildSwagger (options: Auth0PluginOptions = {}): Promise<F
     }
   })
   await app.register(auth0Plugin, options)
+  const audience = options.audience ?? process.env.AUTH0_AUDIENCE
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    // Logging in through the issuer's openIdConnect scheme: an SPA client with PKCE, and Auth0's
+    // `audience`, without which the token would not be a JWT for this API.
+    initOAuth: {
+      clientId: process.env.SWAGGER_UI_CLIENT_ID ?? '',
+      usePkceWithAuthorizationCodeGrant: true,
+      scopes: ['openid'],
+      ...(audience === undefined ? {} : { additionalQueryStringParams: { audience: Array.isArray(audience) ? audience[0] : audience } })
+    }
+  })
 
   app.get('/documentation/json', { schema: { hide: true } }, async () => app.swagger())
   app.get('/documentation/yaml', { schema: { hide: true } }, async (_request, reply) => await reply.type('application/yaml').send(app.swagger({ yaml: true })))

@@ -16,4 +16,8 @@ export interface AuthRequest extends VerifyRequest {
    * proxy header. Default: `url` taken as absolute, or as a path under `publicBaseURL`.
    */
   targetUrl?: (publicBaseURL: string | undefined) => string
+  /** The route pattern, for the diagnostics channels; read only when someone subscribes. */
+  readonly route?: string | undefined
+  /** Set to true by the token verifier when the verified-token cache answers (diagnostics channels). */
+  tokenCacheHit?: boolean
 }

@@ -5,8 +5,9 @@
  * chosen by this library — and out of reach of any response schema the route declares for 401/403.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import type { AuthError } from '../errors.js'
+import { AuthError } from '../errors.js'
 import { replyWithDiagnostics, type Diagnostics } from '../diagnostics/index.js'
+import { isPromise } from '../util/maybe-async.js'
 
 const JSON_TYPE = 'application/json; charset=utf-8'
 // error code → description → body. Both are string literals of this library, so the lookups
@@ -34,4 +35,26 @@ export function sendAuthError (request: FastifyRequest, reply: FastifyReply, err
   }
   if (diagnostics !== undefined) return replyWithDiagnostics(diagnostics, request, reply, err)
   return reply.code(err.statusCode).headers(err.headers).type(JSON_TYPE).send(body(err))
+}
+
+/**
+ * A Fastify error handler that answers an `AuthError` (thrown by `fastify.auth0.verify()` in a
+ * handler, say) exactly as a `requireAuth` hook would: same status, headers, body, log line and
+ * `onAuthError` / `errorResponse` hooks. Any other error is passed on untouched with
+ * `reply.send(error)`, which in an error handler hands it to the parent error handler (Fastify's
+ * default one at the root).
+ */
+export type AuthErrorHandler = (error: Error, request: FastifyRequest, reply: FastifyReply) => void | Promise<void>
+
+export function createAuthErrorHandler (diagnostics: Diagnostics | undefined): AuthErrorHandler {
+  // Named: tracing tools (@fastify/otel) name spans after the function.
+  return function auth0ErrorHandler (error, request, reply) {
+    if (!(error instanceof AuthError)) {
+      reply.send(error)
+      return
+    }
+    const sent = sendAuthError(request, reply, error, diagnostics)
+    // Nothing returned: Fastify would send a returned value (the reply itself) a second time.
+    if (isPromise(sent)) return sent.then(() => {})
+  }
 }

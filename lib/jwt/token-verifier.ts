@@ -10,6 +10,7 @@
  */
 import { errors as joseErrors, type CryptoKey, type JWSHeaderParameters } from 'jose'
 import type { ResolvedConfig, ResolvedIssuer } from '../config/options.js'
+import type { AuthRequest } from '../http/auth-request.js'
 import { AuthError, InvalidTokenError, type ChallengeScheme } from '../errors.js'
 import { TokenDecryptor } from '../jwe/decrypt.js'
 import type { KeySource, VerificationKeys } from '../keys/key-source.js'
@@ -53,12 +54,15 @@ export class TokenVerifier {
    * thrown for the other checks): synchronously when nothing has to be waited for (a static
    * issuer list, a known key, the fast path), else as a promise.
    */
-  verify (token: string, request: VerifyRequest, scheme: ChallengeScheme): MaybePromise<AccessTokenClaims | AuthError> {
+  verify (token: string, request: AuthRequest, scheme: ChallengeScheme): MaybePromise<AccessTokenClaims | AuthError> {
     const cached = this.#cache?.get(token)
     if (cached === undefined) return this.#verify(token, request, scheme, undefined)
     // The cached `iss` is the one a full verification would decode: the same token string.
-    return then(this.#policy.resolve(cached.claims.iss, request, scheme),
-      (issuer) => this.#reusable(cached, issuer) ? cached.claims : this.#verify(token, request, scheme, issuer))
+    return then(this.#policy.resolve(cached.claims.iss, request, scheme), (issuer) => {
+      if (!this.#reusable(cached, issuer)) return this.#verify(token, request, scheme, issuer)
+      request.tokenCacheHit = true
+      return cached.claims
+    })
   }
 
   #reusable (cached: CachedToken, issuer: ResolvedIssuer): boolean {

@@ -1,14 +1,17 @@
 /**
  * What operators see of the key caches: a log line per event on the Fastify logger (fetches at
  * info, failures and stale use at warn, so they can alert) and, when given, the application's
- * `onKeySetEvent` hook, whose own failures never reach verification.
+ * `onKeySetEvent` hook, whose own failures never reach verification, and a message on the
+ * `fastify-auth0-api:keys` diagnostics channel when anyone subscribes.
  */
 import type { FastifyBaseLogger } from 'fastify'
+import { publishKeySetEvent } from '../diagnostics/channels.js'
 import type { KeySetEvent } from '../types.js'
 import type { KeyEvents } from './issuer-keys.js'
 
 export function keyEvents (log: FastifyBaseLogger, hook: ((event: KeySetEvent) => void) | undefined): KeyEvents {
   const emit = (event: KeySetEvent): void => {
+    publishKeySetEvent(event)
     if (hook === undefined) return
     // An operator's hook must never break verification.
     try {

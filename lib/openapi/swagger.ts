@@ -27,13 +27,21 @@ interface Marker {
   schemes: Array<'bearer' | 'dpop'>
   /** Alternatives: any one scope set suffices. `[[]]` when no scope is required. */
   scopeSets: string[][]
+  /** The same, with OAuth scopes only (from `scope`, `scp` or `permissions`): what the `openIdConnect` schemes list. */
+  oauthScopeSets: string[][]
   optional: boolean
 }
 
 export const MARKER = 'x-fastify-auth0-api'
 const ERROR_SCHEMA_NAME = 'AuthErrorBody'
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace']
-const KEYS = new Set(['bearerScheme', 'dpopScheme', 'decorator', 'errorSchema'])
+const KEYS = new Set(['bearerScheme', 'dpopScheme', 'oidcScheme', 'decorator', 'errorSchema'])
+/**
+ * Claims whose values are OAuth scopes a client can ask for: `scope`, `scp`, and Auth0's RBAC
+ * `permissions` (the API's own scopes, granted per user). Values of any other claim (roles, a
+ * namespaced custom claim) are not requested as scopes, so the `openIdConnect` schemes omit them.
+ */
+const SCOPE_CLAIMS = new Set(['scope', 'scp', 'permissions'])
 /** Bounds the cross product when a route stacks several `match: 'any'` hooks. */
 const MAX_ALTERNATIVES = 32
 
@@ -64,6 +72,27 @@ function scopeSets (requirements: readonly RouteRequirements[]): string[][] {
     sets = next.slice(0, MAX_ALTERNATIVES)
   }
   return sets
+}
+
+/**
+ * One `openIdConnect` scheme per configured issuer: `base` alone for one issuer, else
+ * `base-<host and path>` (characters a scheme name cannot hold become `_`), unique.
+ */
+function oidcSchemes (base: string, issuers: readonly string[], audience: readonly string[]): Array<[string, Record<string, unknown>]> {
+  const taken = new Set<string>()
+  return issuers.map((issuer) => {
+    const url = new URL(issuer)
+    const stem = issuers.length === 1 ? base : `${base}-${`${url.host}${url.pathname}`.replace(/[^A-Za-z0-9._-]/g, '_').replace(/_+$/, '')}`
+    let name = stem
+    // Two issuers on one host and path (http and https): numbered.
+    for (let n = 2; taken.has(name); n++) name = `${stem}-${n}`
+    taken.add(name)
+    return [name, {
+      type: 'openIdConnect',
+      openIdConnectUrl: `${issuer.replace(/\/$/, '')}/.well-known/openid-configuration`,
+      description: `Access token from ${issuer} for the audience ${audience.join(' or ')}, with the scopes each operation lists; sent as "Authorization: Bearer <token>".`
+    }]
+  })
 }
 
 function describeScopes (sets: string[][]): string {
@@ -101,12 +130,17 @@ export function resolveOpenApi (option: boolean | OpenApiOptions | undefined, co
     }
   }
   const names = { bearer, dpop }
+  if (spec.oidcScheme !== undefined && spec.oidcScheme !== false) schemeName(spec.oidcScheme, 'oidcScheme', 'oidc')
+  // Static issuers only: a `domains` resolver decides per request, so there is no list to describe.
+  const oidc = spec.oidcScheme === false ? [] : oidcSchemes(spec.oidcScheme ?? 'oidc', config.issuers.map((entry) => entry.issuer), config.audience)
+  for (const [name] of oidc) if (name === bearer || name === dpop) fail(`oidcScheme "${name}" is already the name of the Bearer or DPoP scheme`)
 
   function marker (requirements: readonly RouteRequirements[]): Marker {
     const mode: DpopMode = requirements.some((r) => r.dpop === 'required') ? 'required' : config.dpop.mode
     return {
       schemes: mode === 'disabled' ? ['bearer'] : mode === 'required' ? ['dpop'] : ['bearer', 'dpop'],
       scopeSets: scopeSets(requirements),
+      oauthScopeSets: scopeSets(requirements.map((r) => SCOPE_CLAIMS.has(r.claim) ? r : { ...r, scopes: [] })),
       optional: requirements.every((r) => r.optional)
     }
   }
@@ -117,6 +151,7 @@ export function resolveOpenApi (option: boolean | OpenApiOptions | undefined, co
     // OpenAPI 3.0 allows scopes only for oauth2/openIdConnect schemes; 3.1 allows role names for any scheme.
     const scopesAllowed = version !== undefined && !version.startsWith('3.0')
     const used = new Set<'bearer' | 'dpop'>()
+    let oidcUsed = false
     let responsesAdded = false
     for (const item of Object.values((document.paths ?? {}) as Record<string, Record<string, unknown>>)) {
       for (const method of METHODS) {
@@ -136,6 +171,20 @@ export function resolveOpenApi (option: boolean | OpenApiOptions | undefined, co
               if (!seen.has(id)) security.push(requirement)
               seen.add(id)
               used.add(scheme)
+            }
+          }
+          // The scopes under `openIdConnect`, which every OpenAPI 3 version allows, for routes that
+          // take a Bearer token: what such a scheme's token is sent as. A DPoP-only route gets none
+          // (a tool would send the token it obtains as Bearer, and be refused).
+          if (mark.schemes.includes('bearer')) {
+            for (const set of mark.oauthScopeSets) {
+              for (const [name] of oidc) {
+                const requirement = { [name]: set }
+                const id = JSON.stringify(requirement)
+                if (!seen.has(id)) security.push(requirement)
+                seen.add(id)
+                oidcUsed = true
+              }
             }
           }
           if (mark.optional) security.push({})
@@ -163,6 +212,7 @@ export function resolveOpenApi (option: boolean | OpenApiOptions | undefined, co
     if (used.size === 0) return
     components.securitySchemes ??= {}
     for (const scheme of used) components.securitySchemes[names[scheme]] ??= securitySchemes[names[scheme]]
+    if (oidcUsed) for (const [name, scheme] of oidc) components.securitySchemes[name] ??= scheme
   }
 
   return {

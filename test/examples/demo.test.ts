@@ -2,16 +2,15 @@
  * The README's first command: `npm run demo` prints curl lines whose labels must be true.
  * This runs the compiled demo as a real process and the printed commands with the real curl.
  */
-import { execFile, spawn } from 'node:child_process'
-import { promisify } from 'node:util'
+import { spawn } from 'node:child_process'
 import t from 'tap'
 import { curlStatus, labelledCommands } from '../helpers/curl-lines.js'
+import { compileExamples } from '../helpers/example-process.js'
 
-const run = promisify(execFile)
 const root = new URL('../../', import.meta.url).pathname
 
 t.test('npm run demo prints curl lines that answer as labelled', async (t) => {
-  await run('npx', ['tsc', '-p', 'tsconfig.examples.json'], { cwd: root })
+  await compileExamples()
   const child = spawn(process.execPath, ['.build/examples/demo.js'], {
     cwd: root,
     // Not instrumented: the compiled demo is not library code, and its coverage must not reach tap's report.

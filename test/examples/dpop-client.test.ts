@@ -7,6 +7,7 @@ import { promisify } from 'node:util'
 import { createTestIssuer } from 'fastify-auth0-api/testing'
 import t from 'tap'
 import { buildDpopApi, createDpopClient } from '../../examples/dpop-client/index.js'
+import { compileExamples } from '../helpers/example-process.js'
 
 const AUDIENCE = 'https://api.example.com/'
 
@@ -43,7 +44,7 @@ t.test('dpop-client: nonce challenge, retry, then 200; bearer and foreign keys r
 
 t.test('dpop-client runs as a program', async (t) => {
   const root = new URL('../../', import.meta.url).pathname
-  await promisify(execFile)('npx', ['tsc', '-p', 'tsconfig.examples.json'], { cwd: root })
+  await compileExamples()
   const { stdout } = await promisify(execFile)(process.execPath, ['.build/examples/dpop-client/index.js'], { cwd: root, env: { ...process.env, NODE_V8_COVERAGE: undefined, NODE_OPTIONS: undefined, NODE_ENV: 'test' } })
   const result = JSON.parse(stdout.trim()) as { status: number, nonceRetried: boolean }
   t.equal(result.status, 200)

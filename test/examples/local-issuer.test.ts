@@ -3,6 +3,7 @@
  * serves against a local test issuer and prints curl lines, each of which must answer as its label
  * says when run with the real curl.
  */
+import { readdirSync } from 'node:fs'
 import t from 'tap'
 import { curlStatus, labelledCommands } from '../helpers/curl-lines.js'
 import { compileExamples, startExample } from '../helpers/example-process.js'
@@ -14,9 +15,18 @@ const printed: Record<string, number[]> = {
   'custom-claims-typing': [200, 403, 200],
   'behind-a-proxy': [200, 403, 200],
   'multiple-domains': [200, 200, 401],
-  swagger: [200, 200, 401]
+  swagger: [200, 200, 401],
+  metrics: [200, 401, 403, 200]
 }
 
+t.test('every example that serves an API is listed', async (t) => {
+  const dirs = readdirSync(new URL('../../examples/', import.meta.url), { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name)
+  // dpop-client is a client and its API in one run, with its own local issuer (dpop-client.test.ts).
+  t.same(dirs.filter((d) => d !== 'dpop-client').sort(), Object.keys(printed).sort())
+})
+
+// A compile and a dozen programs started one after the other: more than tap's default budget.
+t.setTimeout(240_000)
 await compileExamples()
 
 for (const [name, statuses] of Object.entries(printed)) {

@@ -67,12 +67,27 @@ const cases: Case[] = [
     ]
   },
   {
+    name: 'metrics',
+    env: tenantEnv,
+    checks: async (issuer, base) => {
+      const refused = await get(`${base}/api/messages`, await bearer(issuer))
+      const metrics = await (await fetch(`${base}/metrics`)).text()
+      return [
+        ['GET /api/messages without read:messages', refused, 403],
+        ['GET /metrics counts the refusal', metrics.includes('auth0_verifications_total{outcome="refused",reason="insufficient_scope",scheme="bearer",route="/api/messages",method="GET",cached="false",issuer=""} 1') ? 1 : 0, 1]
+      ]
+    }
+  },
+  {
     name: 'swagger',
     env: tenantEnv,
     checks: async (_issuer, base) => [['GET /documentation/json', await get(`${base}/documentation/json`, {}), 200]]
   }
 ]
 
+// Every example started one after the other: on a busy two-core machine this takes longer than
+// the 120 s .taprc gives a file.
+t.setTimeout(360_000)
 await compileExamples()
 
 t.test('each example starts from the environment and answers over HTTP', async (t) => {

@@ -72,6 +72,7 @@ t.test('a scheme other than Bearer or DPoP', async (t) => {
   for (const value of ['Basic dXNlcjpwYXNz', 'Token abc', 'Bearer: abc', 'Bearerx abc', 'DPoPx abc']) {
     const err = refusal(() => read(value))
     t.equal(err.reason, 'authorization_scheme_unsupported', value)
+    t.equal(err.error_description, 'unsupported authorization scheme (use Bearer or DPoP)')
     t.equal(err.scheme, undefined)
   }
 })
@@ -119,4 +120,5 @@ t.test('headerCount counts the raw header lines of one name, in any case', async
   t.equal(headerCount(['authorization', 'a', 'AUTHORIZATION', 'b', 'X-Authorization', 'c', 'dpop', 'authorization'], 'authorization'), 2, 'values are not names')
   t.equal(headerCount(['DPoP', 'a', 'Authorization', 'b', 'dpop', 'c'], 'dpop'), 2)
   t.equal(headerCount(['Authorizatio', 'a', 'Authorizations', 'b'], 'authorization'), 0, 'same prefix, other name')
+  t.equal(headerCount(['Cache-Control', 'no-cache', 'Authorization', 'a'], 'authorization'), 1, 'same length, other name')
 })

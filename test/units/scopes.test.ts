@@ -44,12 +44,17 @@ t.test('bad specs are TypeErrors that name the problem', async (t) => {
     [{ dpop: null }, 'dpop must be "required" when set'],
     [{ dpop: 'disabled' }, 'dpop must be "required" when set'],
     [{ scopes: 'a', Scopes: 'b' }, 'unknown option "Scopes" (known: scopes, match, claim, optional, dpop)'],
+    ['caf\u00e9', 'scope "caf\u00e9" has a character a scope cannot hold (RFC 6749 §3.3: printable ASCII but " and \\)'],
+    [['ok', 'a"b'], 'scope "a\\"b" has a character a scope cannot hold (RFC 6749 §3.3: printable ASCII but " and \\)'],
+    [{ scopes: 'a\\b' }, 'scope "a\\\\b" has a character a scope cannot hold (RFC 6749 §3.3: printable ASCII but " and \\)'],
     [true, 'expected a scope, a list of scopes or an options object'],
     [null, 'expected a scope, a list of scopes or an options object']
   ]
   for (const [spec, message] of bad) {
     t.throws(() => route(spec as never), new TypeError(prefix + message), JSON.stringify(spec))
   }
+  // The edges of RFC 6749 scope-token: %x21, %x23-5B, %x5D-7E.
+  t.strictSame(route(['!', '#', '[', ']', '~', 'read:a/b']).scopes, ['!', '#', '[', ']', '~', 'read:a/b'])
   // Explicit `undefined` members are the same as absent ones.
   t.strictSame(route({ scopes: undefined, match: undefined, claim: undefined, optional: undefined, dpop: undefined }), route())
 })
@@ -68,6 +73,8 @@ t.test('matching is exact, over a space-separated string or an array of strings'
   t.equal(sat({ permissions: ['read:messages'] }, one), false, 'only the route\'s claim counts')
   t.equal(sat({ scope: '' }, route()), true, 'no scopes required: anything passes')
   t.equal(sat({}, route([])), true)
+  t.equal(sat({}, route({ match: 'any' })), true, 'any of no scopes: nothing to require either')
+  t.equal(sat({ scope: 7 }, route({ scopes: [], match: 'any', claim: 'scope' })), true)
 })
 
 t.test('all (default) needs every scope, any needs one', async (t) => {
