@@ -150,3 +150,9 @@ t.test('onAuthError and errorResponse run for verify()\'s errors too (an async h
   t.same(boom.json(), { statusCode: 500, error: 'Internal Server Error', message: 'boom' })
   t.same(reasons, ['credentials_missing'], 'not called for other errors')
 })
+
+t.test('the hook and the error handler are named functions (tracing tools such as @fastify/otel name spans after them)', async (t) => {
+  const { app } = await setup(t, undefined)
+  t.equal(app.requireAuth('read:messages').name, 'auth0RequireAuth')
+  t.equal(app.auth0.errorHandler.name, 'auth0ErrorHandler')
+})
