@@ -6,7 +6,7 @@
  */
 import type { FastifyInstance } from 'fastify'
 import type { Auth0PluginOptions } from 'fastify-auth0-api'
-import { createTestIssuer, type TestIssuer } from 'fastify-auth0-api/testing'
+import { createTestIssuer, type TestIssuer, type TestIssuerOptions } from 'fastify-auth0-api/testing'
 
 export interface Local {
   issuer: TestIssuer
@@ -56,13 +56,15 @@ export function curlLine (base: string, request: Try): string {
 export async function serveExample (
   start: (local: Local | undefined) => Promise<Example>,
   env: Record<string, string | undefined> = process.env,
-  tenant = hasTenant(env)
+  tenant = hasTenant(env),
+  /** How the local issuer signs (e.g. `{ alg: 'HS256' }`). */
+  issuerOptions: TestIssuerOptions = {}
 ): Promise<void> {
   const issuers: TestIssuer[] = []
   let local: Local | undefined
   if (!tenant) {
     const audience = env.AUTH0_AUDIENCE ?? 'https://api.example.com/'
-    const issuer = await createTestIssuer({ audience })
+    const issuer = await createTestIssuer({ ...issuerOptions, audience })
     issuers.push(issuer)
     local = {
       issuer,

@@ -56,6 +56,7 @@ export type { Auth0Api } from './plugin.js'
 export type { AuthErrorHandler } from './http/reply.js'
 export type { RequireAuth, RequireAuthHook } from './require-auth.js'
 export type { CacheAdapter, ReplayStore } from './stores/types.js'
+export type { DecryptionKey, DecryptionOptions } from './jwe/options.js'
 export type {
   AccessTokenClaims,
   Auth0PluginOptions,

@@ -5,13 +5,14 @@
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
 import { loadEnv } from './config/env.js'
-import { checkPluginOptions, resolveConfig } from './config/options.js'
+import { checkPluginOptions, resolveConfig, type ResolvedIssuer } from './config/options.js'
 import { Challenges } from './http/challenge.js'
 import { createAuthErrorHandler, type AuthErrorHandler } from './http/reply.js'
 import { IssuerPolicy } from './keys/issuer-policy.js'
 import { IssuerRegistry } from './keys/issuer-registry.js'
 import { keyEvents } from './keys/key-events.js'
 import { instanceTrustsProxies } from './mtls/client-certificate.js'
+import { SecretKeys } from './keys/secret-keys.js'
 import { resolveIntegrations } from './integrations.js'
 import { createRequireAuth, type RequireAuth } from './require-auth.js'
 import { routeRequirements } from './scopes.js'
@@ -61,7 +62,11 @@ const plugin: FastifyPluginAsync<Auth0PluginOptions> = async (fastify, options) 
   }
   const integrations = await resolveIntegrations(options, env, config)
   const challenges = new Challenges({ realm: config.realm, dpopAlgorithms: config.dpop.algorithms, resourceMetadata: integrations.resourceMetadataUrl })
-  const verifier = new Verifier(config, challenges, new IssuerRegistry(config, keyEvents(fastify.log, config.onKeySetEvent)), new IssuerPolicy(config))
+  // With a secret, the only keys are the secret's (HMAC-only verifier): no discovery, no JWKS.
+  const keys = config.secret !== undefined
+    ? await SecretKeys.create(config.secret, (config.issuers[0] as ResolvedIssuer).issuer, config.algorithms)
+    : new IssuerRegistry(config, keyEvents(fastify.log, config.onKeySetEvent))
+  const verifier = new Verifier(config, challenges, keys, new IssuerPolicy(config))
 
   fastify.decorateRequest('claims', undefined as unknown as AccessTokenClaims)
   fastify.decorateRequest('auth', undefined)

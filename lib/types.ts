@@ -20,6 +20,7 @@ import type { MtlsOptions, ClientCertificate } from './mtls/options.js'
 
 export type { FetchLike, TokenSource, TokenSourceName, MtlsOptions, ClientCertificate }
 import type { Organization, OrganizationOption, StepUpOptions, TokenProfile } from './policies/options.js'
+import type { DecryptionOptions } from './jwe/options.js'
 
 export type { DpopMode }
 
@@ -153,7 +154,7 @@ export interface Auth0PluginOptions {
   domains?: Array<string | IssuerEntry> | DomainsResolver
   /** Accepted audiences; any overlap with `aud` passes. Env `AUTH0_AUDIENCE` (comma-separated). */
   audience?: string | string[]
-  /** Token algorithms. Default `['RS256']`. `none` and HS* are refused. */
+  /** Token algorithms. Default `['RS256']` (`['HS256']` with `secret`). `none` is refused; HS* only with `secret`. */
   algorithms?: string[]
   /** Seconds of clock skew allowed for `exp`, `nbf`, `iat`. Default 5, at most 60. */
   clockTolerance?: number
@@ -167,6 +168,15 @@ export interface Auth0PluginOptions {
   staleIfError?: number
   /** Static key set: no discovery, no network. */
   jwks?: JSONWebKeySet
+  /**
+   * HMAC verification (an Auth0 API set to HS256): the API's signing secret, a string (its UTF-8
+   * bytes) or bytes. Env `AUTH0_SIGNING_SECRET`. Then only HS256/384/512 tokens verify
+   * (`algorithms`, default `['HS256']`), nothing is fetched, and `jwks`, `domains` and asymmetric
+   * algorithms are start-up errors. See docs/hmac.md.
+   */
+  secret?: string | Uint8Array
+  /** Encrypted (JWE) access tokens: private keys, allowlists, `required`. See docs/encrypted-tokens.md. */
+  decryption?: DecryptionOptions
   /**
    * Remembers the claims of fully verified tokens (whole token string as key, until `exp`, dropped
    * when the issuer's keys change); per-request checks still run. `false` verifies every request

@@ -19,7 +19,7 @@ import { CertificateBinding } from './mtls/binding.js'
 import type { Challenges, DpopMode } from './http/challenge.js'
 import { DpopChecks, type PendingProof } from './dpop/checks.js'
 import { TokenVerifier } from './jwt/token-verifier.js'
-import type { IssuerRegistry } from './keys/issuer-registry.js'
+import type { KeySource } from './keys/key-source.js'
 import type { IssuerPolicy } from './keys/issuer-policy.js'
 import { checkTokenAge, clientIdOf } from './policies/profile.js'
 import { checkStepUp } from './policies/step-up.js'
@@ -44,7 +44,7 @@ export class Verifier {
   readonly #dpop: DpopChecks
   readonly #certificates: CertificateBinding
 
-  constructor (config: ResolvedConfig, challenges: Challenges, registry: IssuerRegistry, policy: IssuerPolicy) {
+  constructor (config: ResolvedConfig, challenges: Challenges, registry: KeySource, policy: IssuerPolicy) {
     this.#config = config
     this.#challenges = challenges
     this.#tokens = new TokenVerifier(config, registry, policy)

@@ -14,6 +14,8 @@ export const EnvSchema = Type.Object({
   // An enum (not a union of literals) so the validation error lists the allowed values once.
   AUTH0_DPOP_MODE: Type.Optional(Type.Unsafe<'allowed' | 'required' | 'disabled'>({ type: 'string', enum: ['allowed', 'required', 'disabled'] })),
   AUTH0_PUBLIC_BASE_URL: Type.Optional(Type.String({ minLength: 1 })),
+  // The HS256 signing secret of the API (Auth0 dashboard → API → Settings), used as its UTF-8 bytes.
+  AUTH0_SIGNING_SECRET: Type.Optional(Type.String({ minLength: 1 })),
   AUTH0_CLIENT_ID: Type.Optional(Type.String({ minLength: 1 })),
   AUTH0_CLIENT_SECRET: Type.Optional(Type.String({ minLength: 1 }))
 })

@@ -14,6 +14,8 @@ import { resolveMtls, type ResolvedMtls } from '../mtls/options.js'
 import { compileOrganization, type OrganizationPolicy } from '../policies/organization.js'
 import { resolveProfile, type ResolvedProfile } from '../policies/profile.js'
 import { resolveStepUp, type ResolvedStepUp } from '../policies/step-up.js'
+import { hmacAlgorithms, resolveSecret } from './secret.js'
+import { resolveDecryption, type ResolvedDecryption } from '../jwe/options.js'
 
 const PREFIX = 'fastify-auth0-api: '
 
@@ -37,6 +39,10 @@ export interface ResolvedConfig {
   timeout: number
   realm: string
   jwks?: JSONWebKeySet
+  /** HMAC verification: the signing secret's bytes (then `algorithms` are HS* only, no JWKS). */
+  secret?: Uint8Array
+  /** Encrypted (JWE) access tokens: private keys and allowlists. */
+  decryption?: ResolvedDecryption
   staleIfError: number
   cache: { ttl: number, maxIssuers: number, cooldown: number, failureBackoff: number, adapterTimeout: number, adapter?: CacheAdapter }
   publicBaseURL?: string
@@ -104,6 +110,8 @@ export const PLUGIN_OPTIONS = {
   cache: type('an options object ({ ttl?, maxIssuers?, … })', isObject),
   staleIfError: type('a number of seconds', isNumber),
   jwks: type('a JSON Web Key Set object ({ keys: [ … ] })', isObject),
+  secret: type('a string (used as its UTF-8 bytes) or a Buffer / Uint8Array', (v) => isString(v) || v instanceof Uint8Array),
+  decryption: type('an options object ({ keys: [{ privateKey, kid? }], algorithms?, encryption?, required? })', isObject),
   tokenCache: type('true, false or { max?, ttl? }', (v) => isBoolean(v) || isObject(v)),
   onKeySetEvent: FUNCTION,
   timeout: type('a number of milliseconds', isNumber),
@@ -206,7 +214,11 @@ function algorithmList (value: unknown, name: string, def: readonly string[]): r
   for (const alg of value) {
     if (typeof alg !== 'string') fail(`${name} must be a non-empty array of algorithm names`)
     if (alg.toLowerCase() === 'none') fail(`${name} must not contain "none": unsigned tokens are never accepted`)
-    if (/^HS\d+$/i.test(alg)) fail(`${name} must not contain ${alg}: symmetric (HMAC) algorithms are refused, only asymmetric keys from the issuer's JWKS verify tokens`)
+    if (/^HS\d+$/i.test(alg)) {
+      fail(name === 'algorithms'
+        ? `algorithms must not contain ${alg} without a secret: HMAC tokens are verified only by a verifier configured with the secret option (or AUTH0_SIGNING_SECRET), which then accepts HMAC tokens only`
+        : `${name} must not contain ${alg}: symmetric (HMAC) algorithms are refused, only asymmetric keys from the issuer's JWKS verify tokens`)
+    }
     if (!ASYMMETRIC_ALGORITHMS.has(alg)) fail(`${name} contains unsupported algorithm "${alg}" (supported: ${[...ASYMMETRIC_ALGORITHMS].join(', ')})`)
   }
   return [...new Set(value as string[])]
@@ -272,8 +284,15 @@ function resolveAudience (options: Auth0PluginOptions, env: Auth0Env): string[] 
 }
 
 export function resolveConfig (options: Auth0PluginOptions, env: Auth0Env): ResolvedConfig {
-  const algorithms = algorithmList(options.algorithms, 'algorithms', ['RS256'])
+  // With a secret the verifier is HMAC-only (lib/keys/secret-keys.ts): no key from anywhere else.
+  const secret = resolveSecret(options.secret, env.AUTH0_SIGNING_SECRET)
+  if (secret !== undefined) {
+    if (options.domains !== undefined) fail(`${secret.name} cannot be combined with domains: an HMAC secret verifies the tokens of the one issuer named by domain or issuerBaseURL`)
+    if (options.jwks !== undefined) fail(`${secret.name} cannot be combined with jwks: a verifier uses an HMAC secret or public keys, never both (remove one of them)`)
+  }
+  const algorithms = secret === undefined ? algorithmList(options.algorithms, 'algorithms', ['RS256']) : hmacAlgorithms(options.algorithms, secret)
   const issuers = resolveIssuers(options, env, algorithms)
+  if (secret !== undefined && issuers.length === 0) fail(`${secret.name} needs the issuer its tokens name: set domain (or AUTH0_DOMAIN) or issuerBaseURL (or AUTH0_ISSUER_BASE_URL)`)
   const domains = resolveDomains(options.domains, algorithms)
   // `domains` decides verification when given; `domain` may still name the tenant for other uses.
   const allowed = domains.list ?? (domains.resolver !== undefined ? [] : issuers)
@@ -353,6 +372,8 @@ export function resolveConfig (options: Auth0PluginOptions, env: Auth0Env): Reso
     }
   }
   if (domains.resolver !== undefined) config.domainsResolver = domains.resolver
+  if (secret !== undefined) config.secret = secret.bytes
+  if (options.decryption !== undefined) config.decryption = resolveDecryption(options.decryption)
   if (options.jwks !== undefined) config.jwks = options.jwks
   if (options.cache?.adapter !== undefined) config.cache.adapter = cacheAdapter(options.cache.adapter)
   if (options.onKeySetEvent !== undefined) config.onKeySetEvent = options.onKeySetEvent

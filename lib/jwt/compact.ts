@@ -18,7 +18,8 @@ export interface DecodedJws {
 
 const NOT_A_JWT = 'not a JWT access token (opaque or encrypted); did the client request an audience?'
 
-function decodeJson (segment: string): unknown {
+/** A base64url segment's JSON, read from strict UTF-8; `undefined` when it is not. */
+export function decodeJson (segment: string): unknown {
   // A length of 1 mod 4 is not valid base64url; Buffer would silently drop the last character.
   if (segment.length % 4 === 1) return undefined
   const bytes = Buffer.from(segment, 'base64url')
@@ -37,14 +38,14 @@ const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789
  * dangling character (length 1 mod 4), and the unused low bits of the last character zero
  * (4 of them after 2 characters of a group, 2 after 3). Read off the string, nothing decoded.
  */
-function canonical (segment: string): boolean {
+export function canonical (segment: string): boolean {
   const rest = segment.length % 4
   if (rest === 0) return true
   if (rest === 1) return false
   return (ALPHABET.indexOf(segment.charAt(segment.length - 1)) & (rest === 2 ? 0x0f : 0x03)) === 0
 }
 
-function isObject (value: unknown): value is Record<string, unknown> {
+export function isObject (value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 

@@ -2,7 +2,8 @@
  * The signature fast path. jose 6 verifies through WebCrypto: asynchronous, a thread-pool round
  * trip per token. `node:crypto`'s synchronous `verify` on a `KeyObject` checks the same signature
  * with the same OpenSSL code in a fraction of the time. Everything else stays jose's:
- * - keys are selected and imported by jose (`createLocalJWKSet`); an imported CryptoKey is turned
+ * - keys are selected and imported by jose (`createLocalJWKSet`), or imported once from an HMAC
+ *   secret (lib/keys/secret-keys.ts); a CryptoKey is turned
  *   into a `KeyObject` once, after the checks jose makes on it (type, algorithm, hash, curve,
  *   usages, RSA modulus ≥ 2048 bits), and only for the algorithm it was imported for;
  * - only the plain shape takes the fast path: a strictly UTF-8 JSON header without `crit`, an
@@ -14,7 +15,7 @@
  * same verdicts. No cryptography is implemented here.
  */
 import { isUtf8 } from 'node:buffer'
-import { constants, KeyObject, verify, type VerifyKeyObjectInput } from 'node:crypto'
+import { constants, createHmac, KeyObject, timingSafeEqual, verify, type VerifyKeyObjectInput } from 'node:crypto'
 import { errors as joseErrors, UnsecuredJWT, type CryptoKey, type JWTPayload } from 'jose'
 
 /** The jose `jwtVerify` options the fast path honours (the same object is given to jose). */
@@ -37,6 +38,8 @@ interface AlgorithmSpec {
   padding?: number
   saltLength?: number
   dsaEncoding?: 'ieee-p1363'
+  /** An HMAC: recompute and compare in constant time (`timingSafeEqual`), as WebCrypto's verify does for jose. */
+  hmac?: true
 }
 
 const rsa = (bits: number): AlgorithmSpec => ({ name: 'RSASSA-PKCS1-v1_5', hash: `SHA-${bits}`, minRsaBits: 2048, digest: `sha${bits}` })
@@ -46,18 +49,21 @@ const pss = (bits: number): AlgorithmSpec => ({
 })
 const ecdsa = (curve: string, bits: number): AlgorithmSpec => ({ name: 'ECDSA', namedCurve: curve, digest: `sha${bits}`, dsaEncoding: 'ieee-p1363' })
 const ed25519: AlgorithmSpec = { name: 'Ed25519', digest: null }
+const hmac = (bits: number): AlgorithmSpec => ({ name: 'HMAC', hash: `SHA-${bits}`, digest: `sha${bits}`, hmac: true })
 
 const ALGORITHMS = new Map<string, AlgorithmSpec>([
   ['RS256', rsa(256)], ['RS384', rsa(384)], ['RS512', rsa(512)],
   ['PS256', pss(256)], ['PS384', pss(384)], ['PS512', pss(512)],
   ['ES256', ecdsa('P-256', 256)], ['ES384', ecdsa('P-384', 384)], ['ES512', ecdsa('P-521', 512)],
-  ['EdDSA', ed25519], ['Ed25519', ed25519]
+  ['EdDSA', ed25519], ['Ed25519', ed25519],
+  ['HS256', hmac(256)], ['HS384', hmac(384)], ['HS512', hmac(512)]
 ])
 
 /** A CryptoKey made ready for `crypto.verify` under one algorithm. */
 interface PreparedKey {
   digest: string | null
   key: KeyObject | VerifyKeyObjectInput
+  hmac: boolean
 }
 
 // Per CryptoKey (jose imports one per JWK and algorithm, and drops them with the key set) and
@@ -66,7 +72,7 @@ const prepared = new WeakMap<CryptoKey, Map<string, PreparedKey | null>>()
 
 function acceptable (key: CryptoKey, spec: AlgorithmSpec): boolean {
   const algorithm = key.algorithm as { name: string, hash?: { name: string }, namedCurve?: string, modulusLength?: number }
-  return key.type === 'public' &&
+  return key.type === (spec.hmac === true ? 'secret' : 'public') &&
     algorithm.name === spec.name &&
     (spec.hash === undefined || algorithm.hash?.name === spec.hash) &&
     (spec.namedCurve === undefined || algorithm.namedCurve === spec.namedCurve) &&
@@ -83,6 +89,7 @@ function prepare (key: CryptoKey, alg: string, spec: AlgorithmSpec): PreparedKey
       const keyObject = KeyObject.from(key)
       entry = {
         digest: spec.digest,
+        hmac: spec.hmac === true,
         key: spec.padding !== undefined
           ? { key: keyObject, padding: spec.padding, saltLength: spec.saltLength as number }
           : spec.dsaEncoding !== undefined ? { key: keyObject, dsaEncoding: spec.dsaEncoding } : keyObject
@@ -189,7 +196,13 @@ export function checkJwtFast (token: string, key: CryptoKey, options: FastVerify
   // throw only for a key it cannot use, which `prepare` excludes, and a throw fails closed.
   const signingInput = Buffer.from(token.slice(0, dot2), 'latin1')
   const signature = Buffer.from(token.slice(dot2 + 1), 'base64url')
-  if (!verify(ready.digest, signingInput, ready.key, signature)) return signatureFailed()
+  if (ready.hmac) {
+    // The MAC's length is public (the hash's); only its bytes are compared in constant time.
+    const mac = createHmac(ready.digest as string, ready.key as KeyObject).update(signingInput).digest()
+    if (signature.length !== mac.length || !timingSafeEqual(signature, mac)) return signatureFailed()
+  } else if (!verify(ready.digest, signingInput, ready.key, signature)) {
+    return signatureFailed()
+  }
 
   const encodedPayload = token.slice(dot1 + 1, dot2)
   const claims = decoded !== undefined ? decoded.payload : parseObject(encodedPayload)

@@ -16,7 +16,7 @@
  * lets a token in one verification early.
  */
 import { LruCache } from '../stores/lru.js'
-import type { IssuerKeys } from '../keys/issuer-keys.js'
+import type { VerificationKeys } from '../keys/key-source.js'
 import type { AccessTokenClaims } from '../types.js'
 
 export interface TokenCacheLimits {
@@ -32,7 +32,7 @@ export interface CachedToken {
   /** Deep-frozen: shared by every request that presents the token. */
   claims: AccessTokenClaims
   /** The issuer's keys, and their version, that verified the signature. */
-  keys: IssuerKeys
+  keys: VerificationKeys
   version: number
   /** The token's `alg`, checked against the issuer's allowlist on every use. */
   alg: string

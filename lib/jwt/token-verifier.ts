@@ -12,9 +12,9 @@ import { errors as joseErrors, type CryptoKey, type JWSHeaderParameters } from '
 import type { ResolvedConfig, ResolvedIssuer } from '../config/options.js'
 import type { AuthRequest } from '../http/auth-request.js'
 import { AuthError, InvalidTokenError, type ChallengeScheme } from '../errors.js'
-import type { IssuerKeys } from '../keys/issuer-keys.js'
+import { TokenDecryptor } from '../jwe/decrypt.js'
+import type { KeySource, VerificationKeys } from '../keys/key-source.js'
 import type { IssuerPolicy } from '../keys/issuer-policy.js'
-import type { IssuerRegistry } from '../keys/issuer-registry.js'
 import type { AccessTokenClaims, VerifyRequest } from '../types.js'
 import { then, type MaybePromise } from '../util/maybe-async.js'
 import { checkProfileClaims, checkTyp } from '../policies/profile.js'
@@ -50,16 +50,19 @@ function slotKey (alg: string, kid: string | undefined): string {
 
 export class TokenVerifier {
   readonly #config: ResolvedConfig
-  readonly #registry: IssuerRegistry
+  readonly #registry: KeySource
   readonly #policy: IssuerPolicy
   readonly #cache: TokenCache | undefined
-  readonly #slots = new WeakMap<IssuerKeys, KeySlot>()
+  readonly #slots = new WeakMap<VerificationKeys, KeySlot>()
+  /** Encrypted tokens (lib/jwe/): only with the `decryption` option. */
+  readonly #decryptor: TokenDecryptor | undefined
 
-  constructor (config: ResolvedConfig, registry: IssuerRegistry, policy: IssuerPolicy) {
+  constructor (config: ResolvedConfig, registry: KeySource, policy: IssuerPolicy) {
     this.#config = config
     this.#registry = registry
     this.#policy = policy
     this.#cache = config.tokenCache === false ? undefined : new TokenCache(config.tokenCache)
+    this.#decryptor = config.decryption === undefined ? undefined : new TokenDecryptor(config.decryption)
   }
 
   /**
@@ -92,14 +95,25 @@ export class TokenVerifier {
   }
 
   #verify (token: string, request: VerifyRequest, scheme: ChallengeScheme, resolved: ResolvedIssuer | undefined): MaybePromise<AccessTokenClaims | AuthError> {
-    // 3. Token structure
-    const decoded = decodeCompactJws(token, scheme)
-    // 4. Issuer allowed (no network for any other issuer)
-    return then(resolved ?? this.#policy.resolve(decoded.payload.iss, request, scheme),
-      (issuer) => this.#verifyFor(token, decoded, issuer, scheme))
+    // 3. An encrypted token: header checks, then decryption; the signed JWT inside goes on as any
+    // token, and its verdict is cached under the token as sent.
+    if (this.#decryptor !== undefined) {
+      const jws = this.#decryptor.open(token, scheme)
+      if (jws !== token) return then(jws, (inner) => this.#verifyJws(inner, token, request, scheme, resolved))
+    }
+    return this.#verifyJws(token, token, request, scheme, resolved)
   }
 
-  #verifyFor (token: string, decoded: DecodedJws, issuer: ResolvedIssuer, scheme: ChallengeScheme): MaybePromise<AccessTokenClaims | AuthError> {
+  /** `jws` is the signed token: `token` itself, or what it decrypted to. */
+  #verifyJws (jws: string, token: string, request: VerifyRequest, scheme: ChallengeScheme, resolved: ResolvedIssuer | undefined): MaybePromise<AccessTokenClaims | AuthError> {
+    // 3. Token structure
+    const decoded = decodeCompactJws(jws, scheme)
+    // 4. Issuer allowed (no network for any other issuer)
+    return then(resolved ?? this.#policy.resolve(decoded.payload.iss, request, scheme),
+      (issuer) => this.#verifyFor(jws, token, decoded, issuer, scheme))
+  }
+
+  #verifyFor (jws: string, token: string, decoded: DecodedJws, issuer: ResolvedIssuer, scheme: ChallengeScheme): MaybePromise<AccessTokenClaims | AuthError> {
     // 4. Algorithm allowed, keys
     const { header } = decoded
     const alg = header.alg as string
@@ -113,7 +127,7 @@ export class TokenVerifier {
     const keys = this.#registry.keysFor(issuer)
     const version = keys.version
     // 5–6. Signature and claims
-    const check = (key: CryptoKey): MaybePromise<AccessTokenClaims | AuthError> => then(verifyClaims(token, key, {
+    const check = (key: CryptoKey): MaybePromise<AccessTokenClaims | AuthError> => then(verifyClaims(jws, key, {
       issuer: keys.issuer,
       audience: this.#config.audience,
       algorithms: issuer.algorithms,
@@ -127,18 +141,18 @@ export class TokenVerifier {
       this.#cache?.set(token, { claims, keys, version, alg })
       return claims
     })
-    const known = this.#knownKey(keys, alg, header.kid)
+    const known = keys.keyForAlg?.(alg) ?? this.#knownKey(keys, alg, header.kid)
     return known !== undefined ? check(known) : this.#selectKey(keys, header, scheme).then(check)
   }
 
   /** The key jose selected before for this alg and kid, from the current, fresh key set. */
-  #knownKey (keys: IssuerKeys, alg: string, kid: unknown): CryptoKey | undefined {
+  #knownKey (keys: VerificationKeys, alg: string, kid: unknown): CryptoKey | undefined {
     if (!keys.fresh || (kid !== undefined && typeof kid !== 'string')) return undefined
     const slot = this.#slots.get(keys)
     return slot !== undefined && slot.version === keys.version ? slot.keys.get(slotKey(alg, kid)) : undefined
   }
 
-  async #selectKey (keys: IssuerKeys, header: Record<string, unknown>, scheme: ChallengeScheme): Promise<CryptoKey> {
+  async #selectKey (keys: VerificationKeys, header: Record<string, unknown>, scheme: ChallengeScheme): Promise<CryptoKey> {
     const version = keys.version
     let key: CryptoKey
     try {

@@ -4,5 +4,7 @@
  */
 export { createTestIssuer } from './issuer.js'
 export { dpopKey, proof } from './dpop.js'
+export { decryptionKeyPair, encryptToken } from './encryption.js'
+export type { DecryptionKeyPair, EncryptOptions } from './encryption.js'
 export type { DpopKey, ProofOptions } from './dpop.js'
 export type { OutageMode, SigningKey, TestIssuer, TestIssuerOptions, TokenOptions } from './issuer.js'

@@ -3,16 +3,23 @@
  * over HTTP and signs tokens with real keys. Nothing is mocked: the plugin talks HTTP to it
  * exactly as it would to a tenant.
  */
+import { randomBytes, webcrypto } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose'
+import { encryptToken, type EncryptOptions } from './encryption.js'
 
 /** How an endpoint misbehaves while an outage is simulated. */
 export type OutageMode = 'status-503' | 'status-404' | 'bad-json' | 'hang' | 'reset'
 
 export interface TestIssuerOptions {
-  /** Algorithm of the signing keys. Default `'RS256'`. */
+  /**
+   * Algorithm of the signing keys. Default `'RS256'`. `'HS256'`, `'HS384'` or `'HS512'` make an
+   * HMAC issuer (an Auth0 API set to HS256): tokens are signed with `secret`, the JWKS is empty.
+   */
   alg?: string
+  /** The signing secret of an HMAC issuer. Default: 64 random bytes, base64url (86 characters). */
+  secret?: string
   /** Default `aud` of minted tokens. Default `'https://api.example.com/'`. */
   audience?: string | string[]
   /** Port to listen on (127.0.0.1). Default: a free port. */
@@ -28,6 +35,8 @@ export interface TokenOptions {
   expiresIn?: number
   /** Binds the token to this DPoP key: `cnf: { jkt }` (unless `claims` sets `cnf` itself). */
   dpopKey?: { jkt: string }
+  /** Encrypts the signed token for an API (JWE compact, RSA-OAEP-256 + A256GCM by default). */
+  encrypt?: EncryptOptions
 }
 
 export interface SigningKey {
@@ -43,6 +52,8 @@ export interface TestIssuer {
   /** Same as `issuerBaseURL`: the value of `iss` in minted tokens. */
   readonly issuer: string
   readonly jwksUri: string
+  /** The signing secret of an HMAC issuer (`alg: 'HS…'`), as the plugin's `secret` takes it; else undefined. */
+  readonly secret: string | undefined
   readonly discoveryUrl: string
   /** HTTP requests served so far, per endpoint. */
   readonly requests: { discovery: number, jwks: number }
@@ -55,7 +66,7 @@ export interface TestIssuer {
   token (claims?: Record<string, unknown>, options?: TokenOptions): Promise<string>
   /** Public JWKS as served right now. */
   jwks (): { keys: JWK[] }
-  /** New signing key; the old one stays in the JWKS only when `keepPrevious` is true. */
+  /** New signing key (a new secret for an HMAC issuer); the old one stays in the JWKS only when `keepPrevious` is true. */
   rotateKeys (options?: { keepPrevious?: boolean }): Promise<SigningKey>
   /** Generates a key pair that this issuer does not publish (for forged-token tests). */
   foreignKey (alg?: string): Promise<SigningKey>
@@ -77,6 +88,16 @@ export interface TestIssuer {
 
 let keyCounter = 0
 
+const isHmac = (alg: string): boolean => /^HS(256|384|512)$/.test(alg)
+
+/** An HMAC "key": the secret imported for signing; nothing is published. */
+async function makeSecretKey (alg: string, secret: string): Promise<SigningKey> {
+  const privateKey = await webcrypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: `SHA-${alg.slice(2)}` }, false, ['sign']) as CryptoKey
+  return { kid: `test-secret-${++keyCounter}`, alg, privateKey, publicJwk: {} }
+}
+
+const randomSecret = (): string => randomBytes(64).toString('base64url')
+
 async function makeKey (alg: string): Promise<SigningKey> {
   const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true })
   const kid = `test-key-${++keyCounter}-${Date.now().toString(36)}`
@@ -97,8 +118,10 @@ export async function createTestIssuer (options: TestIssuerOptions = {}): Promis
   }
   const alg = options.alg ?? 'RS256'
   const audience = options.audience ?? 'https://api.example.com/'
-  let current = await makeKey(alg)
-  let published: JWK[] = [current.publicJwk]
+  const hmac = isHmac(alg)
+  let secret = hmac ? options.secret ?? randomSecret() : undefined
+  let current = secret !== undefined ? await makeSecretKey(alg, secret) : await makeKey(alg)
+  let published: JWK[] = hmac ? [] : [current.publicJwk]
   let discoveryPatch: Record<string, unknown> = {}
   let outages: { discovery?: OutageMode, jwks?: OutageMode } = {}
   let cacheControl: { discovery?: string, jwks?: string } = {}
@@ -163,6 +186,7 @@ export async function createTestIssuer (options: TestIssuerOptions = {}): Promis
     issuerBaseURL: base,
     issuer: base,
     jwksUri: `${base}.well-known/jwks.json`,
+    get secret () { return secret },
     discoveryUrl: `${base}.well-known/openid-configuration`,
     requests,
     get currentKey () { return current },
@@ -178,18 +202,25 @@ export async function createTestIssuer (options: TestIssuerOptions = {}): Promis
         ...claims
       }
       for (const [k, v] of Object.entries(payload)) if (v === undefined) delete payload[k]
-      const header = { alg: current.alg, kid: current.kid, typ: 'at+jwt', ...tokenOptions.header }
-      return await new SignJWT(payload as JWTPayload)
+      // Auth0's HS256 tokens carry no `kid` (there is one secret).
+      const header = { alg: current.alg, ...(hmac ? {} : { kid: current.kid }), typ: 'at+jwt', ...tokenOptions.header }
+      const jws = await new SignJWT(payload as JWTPayload)
         .setProtectedHeader(header as { alg: string })
         .sign(tokenOptions.signingKey ?? current.privateKey)
+      return tokenOptions.encrypt === undefined ? jws : await encryptToken(jws, tokenOptions.encrypt)
     },
     jwks: () => ({ keys: published.map((k) => ({ ...k })) }),
     async rotateKeys ({ keepPrevious = false } = {}) {
+      if (hmac) {
+        secret = randomSecret()
+        current = await makeSecretKey(alg, secret)
+        return current
+      }
       current = await makeKey(alg)
       published = keepPrevious ? [current.publicJwk, ...published] : [current.publicJwk]
       return current
     },
-    foreignKey: async (keyAlg = alg) => await makeKey(keyAlg),
+    foreignKey: async (keyAlg = alg) => isHmac(keyAlg) ? await makeSecretKey(keyAlg, randomSecret()) : await makeKey(keyAlg),
     publishKey (jwk) { published = [...published, { ...jwk }] },
     setDiscovery (patch) { discoveryPatch = { ...discoveryPatch, ...patch } },
     setCacheControl (values) { cacheControl = { ...values } },

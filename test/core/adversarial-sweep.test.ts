@@ -1,13 +1,18 @@
 /**
  * Adversarial input sweep: every combination of malformed credentials, wrongly typed JWS members,
- * broken DPoP proofs, Host injections and hostile proxy headers must get a well-formed 4xx (or the
- * 200 it deserves), never a 500, never a body of another shape, never the token echoed.
+ * broken DPoP proofs, Host injections and hostile proxy headers, JWE headers and contents, HMAC and
+ * asymmetric tokens sent to the other kind of verifier, must get a well-formed 4xx (or the 200 it
+ * deserves), never a 500, never a body of another shape, never the token echoed.
  */
 import t from 'tap'
 import Fastify from 'fastify'
 import auth0Plugin from '../../lib/index.js'
-import { createTestIssuer, dpopKey, proof } from '../../lib/testing/index.js'
+import { createPublicKey, type JsonWebKey } from 'node:crypto'
+import { createTestIssuer, decryptionKeyPair, dpopKey, proof } from '../../lib/testing/index.js'
 import { checkRefusal } from '../helpers/www-authenticate.js'
+import { produceJwe } from '../fixtures/jwe-producer.js'
+import { expectGrammar } from '../helpers/expect.js'
+import { signHmac, signRaw } from '../helpers/jws.js'
 t.test('no client input reaches a 500 or an unexpected reply', async (t) => {
   const issuer = await createTestIssuer()
   const app = Fastify({ trustProxy: true })
@@ -49,4 +54,95 @@ t.test('no client input reaches a 500 or an unexpected reply', async (t) => {
   }
   t.ok(n > 3000, `${n} requests sent`)
     t.same(bad, [], 'no 500, no odd body, no echoed token, no challenge outside its grammar')
+})
+
+/** One reply judged as the first sweep does, and by the challenge grammar oracle (RFC 6750 §3 characters). */
+function judge (r: { statusCode: number, body: string, headers: Record<string, unknown> }, what: string, bad: string[], secrets: string[]): void {
+  let shapeOk = r.statusCode === 200
+  if (!shapeOk) { try { const b = JSON.parse(r.body); shapeOk = Object.keys(b).join() === 'detail' && Object.keys(b.detail).join() === 'error,error_description' && /^[a-z_]+$/.test(b.detail.error) } catch {} }
+  if (r.statusCode >= 500 || !shapeOk) bad.push(`${r.statusCode} ${what.slice(0, 150)} ${r.body.slice(0, 150)}`)
+  expectGrammar({ ok: (value: unknown, message?: string) => { if (value !== true) bad.push(`grammar: ${what.slice(0, 100)} ${message ?? ''}`); return value === true } } as never, r)
+  for (const secret of secrets) if (r.body.includes(secret) || String(r.headers['www-authenticate'] ?? '').includes(secret)) bad.push(`echoed: ${what.slice(0, 100)}`)
+}
+
+t.test('JWE headers and contents: never a 500, every challenge well-formed', async (t) => {
+  const issuer = await createTestIssuer()
+  const app = Fastify()
+  t.teardown(async () => { await app.close(); await issuer.close() })
+  const pair = decryptionKeyPair()
+  const named = decryptionKeyPair()
+  await app.register(auth0Plugin, { issuerBaseURL: issuer.issuerBaseURL, audience: 'https://api.example.com/', env: {}, decryption: { keys: [{ privateKey: pair.privateKey }, { privateKey: named.privateKey, kid: 'k1' }], encryption: ['A256GCM', 'A128CBC-HS256'] } })
+  app.get('/p', { preHandler: app.requireAuth() }, async () => ({ ok: 1 }))
+  const b64 = (o: unknown): string => Buffer.from(typeof o === 'string' ? o : JSON.stringify(o)).toString('base64url')
+  const inner = await issuer.token()
+  const real = produceJwe(inner, pair.publicKey).split('.')
+  const rests = [real.slice(1).join('.'), ['', ...real.slice(2)].join('.'), 'a.b.c.d', `${real[1] as string}.${real[2] as string}..${real[4] as string}`, 'AAAA.AAAA.AAAA.AAAA']
+  const algs: unknown[] = ['RSA-OAEP-256', 'RSA-OAEP-512', 'dir', 'RSA1_5', 'RSA-OAEP', 'PBES2-HS256+A128KW', 'A256KW', 'A128GCMKW', 'ECDH-ES', 'ECDH-ES+A256KW', 'none', '', 5, null, ['RSA-OAEP-256'], {}, undefined, '__proto__']
+  const encs: unknown[] = ['A256GCM', 'A128CBC-HS256', 'A128GCM', '', 5, undefined, 'constructor']
+  const extras: Array<Record<string, unknown>> = [{}, { zip: 'DEF' }, { crit: ['exp'] }, { crit: [] }, { cty: 'JWT' }, { cty: 'json' }, { cty: 5 }, { kid: 'k1' }, { kid: 'nope' }, { kid: 5 }, { kid: '__proto__' }, { p2c: 1e12, p2s: 'AAAA' }, { epk: { kty: 'EC' } }, { jku: 'http://127.0.0.1:1/' }]
+  const tokens: string[] = []
+  for (const alg of algs) for (const enc of encs) for (const extra of extras) tokens.push(`${b64({ alg, enc, ...extra })}.${rests[tokens.length % rests.length] as string}`)
+  tokens.push(`${b64('null')}.${rests[0] as string}`, `${b64([1])}.${rests[0] as string}`, `e30x.${rests[0] as string}`, `${Buffer.from([0xff]).toString('base64url')}.${rests[0] as string}`)
+  // Real encryptions of hostile contents: what matters is the signed token inside.
+  const claims = { iss: issuer.issuer, aud: 'https://api.example.com/', sub: 'x', iat: Math.floor(Date.now() / 1000), exp: Math.floor(Date.now() / 1000) + 60 }
+  for (const content of [JSON.stringify(claims), `${b64({ alg: 'none' })}.${b64(claims)}.`, `${b64({ alg: 'none' })}.${b64(claims)}.c2ln`, `${b64({ alg: 'HS256' })}.${b64(claims)}.c2ln`,
+    'a.b.c.d.e', 'x', '', '...', inner + inner, produceJwe(inner, pair.publicKey), `${b64({ alg: 'RS256', crit: ['x'] })}.${b64(claims)}.c2ln`]) {
+    for (const options of [{}, { enc: 'A128CBC-HS256' }, { header: { kid: 'k1' } }, { alg: 'RSA1_5' }]) tokens.push(produceJwe(content, pair.publicKey, options))
+  }
+  tokens.push(produceJwe(inner, named.publicKey, { header: { kid: 'k1' } }), produceJwe(inner, named.publicKey))
+  let n = 0
+  const bad: string[] = []
+  for (const token of tokens) {
+    for (const authorization of [`Bearer ${token}`, `DPoP ${token}`]) {
+      const r = await app.inject({ url: '/p', headers: { authorization } })
+      n++
+      judge(r, authorization, bad, [token.slice(-20), inner.slice(-20)])
+    }
+  }
+  t.ok(n > 3000, `${n} requests sent`)
+  t.same(bad, [], 'no 500, no odd body, no bad challenge, no echoed token')
+  t.equal((await app.inject({ url: '/p', headers: { authorization: `Bearer ${produceJwe(inner, named.publicKey, { header: { kid: 'k1' } })}` } })).statusCode, 200, 'a real one passes')
+})
+
+t.test('HMAC verifier against asymmetric, unsigned and mis-keyed tokens (and the reverse): never a 500', async (t) => {
+  const hs = await createTestIssuer({ alg: 'HS256' })
+  const rs = await createTestIssuer()
+  const hmacApp = Fastify()
+  const rsaApp = Fastify()
+  t.teardown(async () => { await hmacApp.close(); await rsaApp.close(); await hs.close(); await rs.close() })
+  const pair = decryptionKeyPair()
+  await hmacApp.register(auth0Plugin, { issuerBaseURL: hs.issuerBaseURL, audience: 'https://api.example.com/', env: {}, secret: hs.secret, algorithms: ['HS256', 'HS512'], decryption: { keys: [{ privateKey: pair.privateKey }] } })
+  await rsaApp.register(auth0Plugin, { issuerBaseURL: rs.issuerBaseURL, audience: 'https://api.example.com/', env: {} })
+  for (const app of [hmacApp, rsaApp]) app.get('/p', { preHandler: app.requireAuth() }, async () => ({ ok: 1 }))
+  const pem = createPublicKey({ key: rs.currentKey.publicJwk as JsonWebKey, format: 'jwk' }).export({ type: 'spki', format: 'pem' }) as string
+  const keys: Array<string | Buffer> = [hs.secret as string, pem, JSON.stringify(rs.currentKey.publicJwk), '', 'x', Buffer.alloc(64)]
+  const tokens: string[] = []
+  for (const iss of [hs.issuer, rs.issuer]) {
+    const claims = { iss, aud: 'https://api.example.com/', sub: 'x', iat: Math.floor(Date.now() / 1000), exp: Math.floor(Date.now() / 1000) + 60 }
+    for (const alg of ['HS256', 'HS384', 'HS512', 'RS256', 'ES256', 'none', 'hs256', 'HS1']) {
+      for (const kid of [undefined, rs.currentKey.kid, 5, '']) {
+        for (const key of keys) tokens.push(signHmac({ alg, ...(kid !== undefined ? { kid } : {}) }, claims, key))
+      }
+    }
+    tokens.push(await rs.token({ iss }), await signRaw({ alg: 'ES256' }, claims, (await rs.foreignKey('ES256')).privateKey, 'ES256'))
+  }
+  tokens.push(await hs.token(), await rs.token(), await hs.token({}, { encrypt: { publicKey: pair.publicKey } }), await rs.token({ iss: hs.issuer }, { encrypt: { publicKey: pair.publicKey } }))
+  let n = 0
+  let accepted = 0
+  const bad: string[] = []
+  for (const token of tokens) {
+    for (const app of [hmacApp, rsaApp]) {
+      const r = await app.inject({ url: '/p', headers: { authorization: `Bearer ${token}` } })
+      n++
+      if (r.statusCode === 200) accepted++
+      judge(r, token, bad, [token.slice(-20)])
+    }
+  }
+  t.ok(n > 700, `${n} requests sent`)
+  t.same(bad, [], 'no 500, no odd body, no bad challenge, no echoed token')
+  // Exactly the honest ones. HMAC app: HS256 MACed with the secret, naming its issuer, with each of
+  // the 4 kid variants (a kid names nothing there), 4 (signHmac MACs with SHA-256 whatever the
+  // header says, so its "HS512" tokens are forgeries); hs.token(), plain and encrypted, 2. RSA app:
+  // the issuer's own tokens, 2. Nothing else, from either side.
+  t.equal(accepted, 8, 'only tokens MACed with the secret (HMAC app) or signed by the issuer (RSA app) pass')
 })

@@ -41,8 +41,8 @@ const cases: Array<[string, Auth0PluginOptions, string]> = [
   // algorithms
   ['algorithms with none', { ...base, algorithms: ['RS256', 'none'] }, 'algorithms must not contain "none": unsigned tokens are never accepted'],
   ['algorithms with NONE', { ...base, algorithms: ['NONE'] }, 'algorithms must not contain "none": unsigned tokens are never accepted'],
-  ['algorithms with HS256', { ...base, algorithms: ['HS256'] }, 'algorithms must not contain HS256: symmetric (HMAC) algorithms are refused, only asymmetric keys from the issuer\'s JWKS verify tokens'],
-  ['algorithms with hs512', { ...base, algorithms: ['RS256', 'hs512'] }, 'algorithms must not contain hs512: symmetric (HMAC) algorithms are refused, only asymmetric keys from the issuer\'s JWKS verify tokens'],
+  ['algorithms with HS256', { ...base, algorithms: ['HS256'] }, 'algorithms must not contain HS256 without a secret: HMAC tokens are verified only by a verifier configured with the secret option (or AUTH0_SIGNING_SECRET), which then accepts HMAC tokens only'],
+  ['algorithms with hs512', { ...base, algorithms: ['RS256', 'hs512'] }, 'algorithms must not contain hs512 without a secret: HMAC tokens are verified only by a verifier configured with the secret option (or AUTH0_SIGNING_SECRET), which then accepts HMAC tokens only'],
   ['algorithms with an unknown one', { ...base, algorithms: ['RS257'] }, `algorithms contains unsupported algorithm "RS257" (supported: ${SUPPORTED})`],
   ['algorithms with a lower-case known one', { ...base, algorithms: ['rs256'] }, `algorithms contains unsupported algorithm "rs256" (supported: ${SUPPORTED})`],
   ['algorithms empty', { ...base, algorithms: [] }, 'algorithms must be a non-empty array of algorithm names'],

@@ -5,8 +5,8 @@
 import t from 'tap'
 import { createServer } from 'node:net'
 import type { AddressInfo } from 'node:net'
-import { decodeProtectedHeader, decodeJwt } from 'jose'
-import { createTestIssuer } from '../../lib/testing/index.js'
+import { compactDecrypt, decodeProtectedHeader, decodeJwt, jwtVerify, type JWK } from 'jose'
+import { createTestIssuer, decryptionKeyPair, encryptToken } from '../../lib/testing/index.js'
 
 t.test('refuses to start with NODE_ENV=production', async (t) => {
   const saved = process.env.NODE_ENV
@@ -58,4 +58,55 @@ t.test('close() releases hanging requests', async (t) => {
   await new Promise((resolve) => setTimeout(resolve, 50))
   await issuer.close()
   t.equal(await pending, 'failed')
+})
+
+t.test('an HMAC issuer: tokens MACed with its secret, no kid, nothing published; rotation changes the secret', async (t) => {
+  const issuer = await createTestIssuer({ alg: 'HS384', secret: 's'.repeat(48) })
+  t.teardown(async () => await issuer.close())
+  t.equal(issuer.secret, 's'.repeat(48))
+  const token = await issuer.token()
+  t.strictSame(decodeProtectedHeader(token), { alg: 'HS384', typ: 'at+jwt' })
+  await jwtVerify(token, new TextEncoder().encode('s'.repeat(48)), { algorithms: ['HS384'] })
+  t.strictSame(issuer.jwks(), { keys: [] })
+  const foreign = await issuer.foreignKey()
+  t.equal(foreign.alg, 'HS384')
+  await t.rejects(jwtVerify(await issuer.token({}, { signingKey: foreign.privateKey }), new TextEncoder().encode('s'.repeat(48))), { code: 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED' })
+  await issuer.rotateKeys()
+  t.not(issuer.secret, 's'.repeat(48))
+  t.equal(Buffer.byteLength(issuer.secret as string), 86, 'a random secret: 64 bytes, base64url')
+  await jwtVerify(await issuer.token(), new TextEncoder().encode(issuer.secret as string))
+  const random = await createTestIssuer({ alg: 'HS256' })
+  t.teardown(async () => await random.close())
+  t.equal(Buffer.byteLength(random.secret as string), 86)
+  const rs = await createTestIssuer()
+  t.teardown(async () => await rs.close())
+  t.equal(rs.secret, undefined, 'no secret for an asymmetric issuer')
+})
+
+t.test('encrypted tokens: decryptionKeyPair and encryptToken (PEM, JWK, KeyObject), or token({ encrypt })', async (t) => {
+  const issuer = await createTestIssuer()
+  t.teardown(async () => await issuer.close())
+  const pair = decryptionKeyPair({ kid: 'enc-1' })
+  t.equal(pair.kid, 'enc-1')
+  t.match(pair.privateKeyPem, /^-----BEGIN PRIVATE KEY-----\n/)
+  t.match(pair.publicKeyPem, /^-----BEGIN PUBLIC KEY-----\n/)
+  t.equal(pair.publicKey.asymmetricKeyDetails?.modulusLength, 2048)
+  const jws = await issuer.token()
+  const jwk = pair.publicKey.export({ format: 'jwk' }) as JWK
+  for (const publicKey of [pair.publicKeyPem, jwk, pair.publicKey]) {
+    const jwe = await encryptToken(jws, { publicKey, kid: 'enc-1' })
+    t.strictSame(decodeProtectedHeader(jwe), { alg: 'RSA-OAEP-256', enc: 'A256GCM', kid: 'enc-1', cty: 'JWT' })
+    t.equal(new TextDecoder().decode((await compactDecrypt(jwe, pair.privateKey)).plaintext), jws)
+  }
+  const custom = await encryptToken(jws, { publicKey: pair.publicKey, alg: 'RSA-OAEP-512', enc: 'A128CBC-HS256', cty: null, header: { x: 1 } })
+  t.strictSame(decodeProtectedHeader(custom), { alg: 'RSA-OAEP-512', enc: 'A128CBC-HS256', x: 1 })
+  const viaToken = await issuer.token({ sub: 'enc' }, { encrypt: { publicKey: pair.publicKey } })
+  t.equal(decodeJwt(new TextDecoder().decode((await compactDecrypt(viaToken, pair.privateKey)).plaintext)).sub, 'enc')
+
+  const saved = process.env.NODE_ENV
+  t.teardown(() => { if (saved === undefined) Reflect.deleteProperty(process.env, 'NODE_ENV'); else process.env.NODE_ENV = saved })
+  process.env.NODE_ENV = 'production'
+  const refusal = 'fastify-auth0-api/testing refuses to run with NODE_ENV=production: it mints tokens for tests only'
+  t.throws(() => decryptionKeyPair(), new Error(refusal))
+  await t.rejects(encryptToken(jws, { publicKey: pair.publicKey }), new Error(refusal))
 })

@@ -134,7 +134,9 @@ function cases (alg: string, own: Pair, other: Pair): Case[] {
     { name: 'alg not allowed', jwt: () => sign(), options: { algorithms: [alg === 'ES256' ? 'RS256' : 'ES256'] }, path: 'jose', jose: 'reject' },
     { name: 'alg empty', jwt: () => rawToken(alg, k, b64({ alg: '', kid: 'k' }), b64(claims())), path: 'jose', jose: 'reject' },
     { name: 'alg unknown but allowed', jwt: () => rawToken(alg, k, b64({ alg: 'XS256', kid: 'k' }), b64(claims())), options: { algorithms: ['XS256'] }, path: 'jose', jose: 'reject' },
-    { name: 'alg HS256 with the public key', jwt: () => rawToken(alg, k, b64({ alg: 'HS256', kid: 'k' }), b64(claims())), options: { algorithms: ['HS256'] }, path: 'jose', jose: 'reject' },
+    alg.startsWith('HS')
+      ? { name: 'alg RS256 with the secret as key', jwt: () => rawToken(alg, k, b64({ alg: 'RS256', kid: 'k' }), b64(claims())), options: { algorithms: ['RS256'] }, path: 'jose', jose: 'reject' }
+      : { name: 'alg HS256 with the public key', jwt: () => rawToken(alg, k, b64({ alg: 'HS256', kid: 'k' }), b64(claims())), options: { algorithms: ['HS256'] }, path: 'jose', jose: 'reject' },
     { name: 'alg none', jwt: () => rawToken(alg, k, b64({ alg: 'none' }), b64(claims())), options: { algorithms: ['none'] }, path: 'jose', jose: 'reject' },
     { name: 'alg __proto__', jwt: () => rawToken(alg, k, b64({ alg: '__proto__' }), b64(claims())), options: { algorithms: ['__proto__'] }, path: 'jose', jose: 'reject' },
     { name: 'crit unknown', jwt: () => sign({ crit: ['exp'], exp: 1 }), path: 'jose', jose: 'reject' },
@@ -186,11 +188,13 @@ function cases (alg: string, own: Pair, other: Pair): Case[] {
 }
 
 const pairs = new Map<string, { own: Pair, other: Pair }>()
+// HS*: one 64-byte secret serves all three (each verifier imports it for its own hash).
+const familyOf = (alg: string): string => alg.startsWith('RS') || alg.startsWith('PS') ? 'RSA' : alg.startsWith('ES') ? alg : alg.startsWith('HS') ? 'HMAC' : 'OKP'
 for (const alg of ALGORITHMS) {
-  const family = alg.startsWith('RS') || alg.startsWith('PS') ? 'RSA' : alg.startsWith('ES') ? alg : 'OKP'
+  const family = familyOf(alg)
   if (!pairs.has(family)) pairs.set(family, { own: generatePair(alg), other: generatePair(alg) })
 }
-const pairFor = (alg: string): { own: Pair, other: Pair } => pairs.get(alg.startsWith('RS') || alg.startsWith('PS') ? 'RSA' : alg.startsWith('ES') ? alg : 'OKP') as { own: Pair, other: Pair }
+const pairFor = (alg: string): { own: Pair, other: Pair } => pairs.get(familyOf(alg)) as { own: Pair, other: Pair }
 
 /** `decodeCompactJws`'s reading of the token, `undefined` when it refuses the token. */
 function strictlyDecoded (jwt: string): StrictlyDecoded | undefined {
@@ -258,6 +262,9 @@ t.test('keys jose refuses: the fast path declines and jose reports them', async 
   const p256 = await selectKey(ec.jwk, 'ES256')
   const noVerify = await webcrypto.subtle.importKey('jwk', rsa.jwk as webcrypto.JsonWebKey, { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, true, []) as CryptoKey
   const { privateKey: privateCryptoKey } = await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify']) as webcrypto.CryptoKeyPair
+  const hmac = pairFor('HS256').own
+  const hs256 = await selectKey(hmac.jwk, 'HS256')
+  const hmacSignOnly = await webcrypto.subtle.importKey('raw', Buffer.from(hmac.jwk.k as string, 'base64url'), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']) as CryptoKey
   const refused: Array<[string, string, KeyObject, CryptoKey]> = [
     ['RS256 token, RSA-PSS key', 'RS256', rsa.privateKey, pss],
     ['PS256 token, RSASSA key', 'PS256', rsa.privateKey, rs],
@@ -269,7 +276,13 @@ t.test('keys jose refuses: the fast path declines and jose reports them', async 
     ['RS256 with a 1024-bit key', 'RS256', small.privateKey, await selectKey(small.jwk, 'RS256')],
     ['PS256 with a 1024-bit key', 'PS256', small.privateKey, await selectKey(small.jwk, 'PS256')],
     ['key without the verify usage', 'RS256', rsa.privateKey, noVerify],
-    ['a private key', 'ES256', ec.privateKey, privateCryptoKey as CryptoKey]
+    ['a private key', 'ES256', ec.privateKey, privateCryptoKey as CryptoKey],
+    ['HS256 token, HS384 key (hash)', 'HS256', hmac.privateKey, await selectKey(hmac.jwk, 'HS384')],
+    ['HS512 token, HS256 key (hash)', 'HS512', hmac.privateKey, hs256],
+    ['HS256 token, RSA key (type)', 'HS256', hmac.privateKey, rs],
+    ['RS256 token, HMAC key (type)', 'RS256', rsa.privateKey, hs256],
+    ['ES256 token, HMAC key (type)', 'ES256', ec.privateKey, hs256],
+    ['HMAC key without the verify usage', 'HS256', hmac.privateKey, hmacSignOnly]
   ]
   for (const [name, alg, signer, key] of refused) {
     await compare(t, alg, { name, jwt: () => token(alg, signer), path: 'jose', jose: 'reject' }, key)

@@ -3,13 +3,14 @@
  * node:crypto over exactly the bytes given (so tests can sign headers jose would never produce),
  * and verification keys obtained the way production obtains them (jose's `createLocalJWKSet`).
  */
-import { constants, generateKeyPairSync, sign, type KeyObject } from 'node:crypto'
+import { constants, createHmac, createSecretKey, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto'
 import { createLocalJWKSet, type CryptoKey, type JWK } from 'jose'
+import { SecretKeys } from '../../lib/keys/secret-keys.js'
 
 export const ISSUER = 'https://issuer.example.com/'
 export const AUDIENCE = 'https://api.example.com/'
 
-export const ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'] as const
+export const ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519', 'HS256', 'HS384', 'HS512'] as const
 export type Alg = typeof ALGORITHMS[number]
 
 export interface Pair {
@@ -24,7 +25,12 @@ export function b64 (value: unknown): string {
 const bits = (alg: string): number => Number(alg.slice(2))
 const curves: Record<string, string> = { ES256: 'P-256', ES384: 'P-384', ES512: 'P-521' }
 
+/** A key pair, or for HS* a 64-byte secret (`privateKey` the secret KeyObject, `jwk` its oct JWK). */
 export function generatePair (alg: string, modulusLength = 2048): Pair {
+  if (alg.startsWith('HS')) {
+    const secret = createSecretKey(randomBytes(64))
+    return { privateKey: secret, jwk: secret.export({ format: 'jwk' }) as JWK }
+  }
   const { privateKey, publicKey } = alg.startsWith('RS') || alg.startsWith('PS')
     ? generateKeyPairSync('rsa', { modulusLength })
     : alg.startsWith('ES')
@@ -46,6 +52,7 @@ export function signInput (alg: string, key: KeyObject, input: string, options: 
   let signature: Buffer
   if (alg.startsWith('RS')) signature = sign(`sha${bits(alg)}`, data, key)
   else if (alg.startsWith('PS')) signature = sign(`sha${bits(alg)}`, data, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: options.saltLength ?? bits(alg) / 8 })
+  else if (alg.startsWith('HS')) signature = createHmac(`sha${bits(alg)}`, key).update(data).digest()
   else if (alg.startsWith('ES')) signature = sign(`sha${bits(alg)}`, data, { key, dsaEncoding: options.der === true ? 'der' : 'ieee-p1363' })
   else signature = sign(null, data, key)
   return signature.toString('base64url')
@@ -67,7 +74,11 @@ export function token (alg: string, key: KeyObject, header: Record<string, unkno
   return rawToken(alg, key, b64({ alg, kid: 'k', typ: 'at+jwt', ...header }), b64(claims(extra)), options)
 }
 
-/** The CryptoKey jose's local JWKS selection gives for `alg` (how production gets its keys). */
+/**
+ * The CryptoKey jose's local JWKS selection gives for `alg` (how production gets its keys); for
+ * HS*, the key an HMAC verifier imports from its secret (lib/keys/secret-keys.ts).
+ */
 export async function selectKey (jwk: JWK, alg: string, kid = 'k'): Promise<CryptoKey> {
+  if (alg.startsWith('HS')) return (await SecretKeys.create(Buffer.from(jwk.k as string, 'base64url'), 'https://issuer.example.com/', [alg])).keyForAlg(alg) as CryptoKey
   return await createLocalJWKSet({ keys: [{ ...jwk, kid }] })({ alg, kid })
 }
