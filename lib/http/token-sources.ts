@@ -86,6 +86,9 @@ function checked (token: string, source: TokenSourceName, maxTokenLength: number
   return { scheme: 'bearer', token, source }
 }
 
+/** A body `access_token` that is not a string: counts as a method, then fails the grammar. */
+const MALFORMED = '\u0000'
+
 const REPEATED = (where: string): InvalidRequestError =>
   new InvalidRequestError('access_token_repeated', `access_token sent more than once in the ${where}`, { scheme: 'bearer' })
 
@@ -112,19 +115,32 @@ export function redactQueryToken (url: string): string {
   return `${url.slice(0, start + 1)}${parts.join('&')}`
 }
 
-function fromQuery (url: string, maxTokenLength: number): SourcedCredentials | undefined {
+/** The query's `access_token` value, unchecked; `undefined` when absent or empty. */
+function fromQuery (url: string): string | undefined {
   const start = url.indexOf('?')
   if (start === -1) return undefined
   const hash = url.indexOf('#', start)
   const values = formValues(url.slice(start + 1, hash === -1 ? undefined : hash))
   if (values.length > 1) throw REPEATED('query')
-  const token = values[0]
-  return token === undefined || token === '' ? undefined : checked(token, 'query', maxTokenLength)
+  return values[0] === '' ? undefined : values[0]
 }
 
-/** RFC 6750 §2.2: a form body (media type compared without parameters), never on GET or HEAD. */
-function fromBody (request: SourceRequest, maxTokenLength: number): SourcedCredentials | undefined {
-  if (request.method === 'GET' || request.method === 'HEAD') return undefined
+/**
+ * RFC 6750 §2.2: the method must give request content a meaning. GET and HEAD give it none (RFC
+ * 9110 §9.3.1-2), a TRACE request must carry none (§9.3.8) and CONNECT's content is the tunnel:
+ * Fastify never parses a body for these (TRACE is bodyless to it), so no form is read there.
+ */
+const NO_FORM_METHODS = new Set(['GET', 'HEAD', 'TRACE', 'CONNECT'])
+
+/** Whether the request says it carries content (RFC 9112 §6.3: a Transfer-Encoding, or a Content-Length above 0). */
+function announcesContent (headers: SourceRequest['headers']): boolean {
+  const length = headers['content-length']
+  return headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0')
+}
+
+/** RFC 6750 §2.2: a form body's `access_token` (media type compared without parameters), unchecked. */
+function fromBody (request: SourceRequest): string | undefined {
+  if (NO_FORM_METHODS.has(request.method)) return undefined
   const type = request.headers['content-type']
   if (typeof type !== 'string' || type.split(';', 1)[0]?.trim().toLowerCase() !== 'application/x-www-form-urlencoded') return undefined
   const body = request.body
@@ -135,6 +151,9 @@ function fromBody (request: SourceRequest, maxTokenLength: number): SourcedCrede
     value = values[0]
   } else if (typeof body === 'object' && body !== null && !Buffer.isBuffer(body)) {
     value = (body as Record<string, unknown>).access_token
+  } else if (body === undefined && !announcesContent(request.headers)) {
+    // A form media type on a request without content (or a method Fastify gives none): no token.
+    return undefined
   } else {
     // A form request whose body is not there: the hook ran before Fastify parsed it (`onRequest`),
     // or no form parser is registered. A configuration error, loudly.
@@ -142,12 +161,12 @@ function fromBody (request: SourceRequest, maxTokenLength: number): SourcedCrede
   }
   if (Array.isArray(value)) throw REPEATED('body')
   if (value === undefined || value === '') return undefined
-  if (typeof value !== 'string') throw new InvalidRequestError('access_token_malformed', 'access_token contains characters not allowed in a bearer token', { scheme: 'bearer' })
-  return checked(value, 'body', maxTokenLength)
+  // A parser that gives objects for `a[b]=c` (qs) may give one: no bearer token.
+  return typeof value === 'string' ? value : MALFORMED
 }
 
 /** The named cookie of the Cookie header(s) (RFC 6265 §5.4: `name=value` pairs split by `;`). */
-function fromCookie (header: string | string[] | undefined, name: string, maxTokenLength: number): SourcedCredentials | undefined {
+function fromCookie (header: string | string[] | undefined, name: string): string | undefined {
   if (header === undefined) return undefined
   const text = Array.isArray(header) ? header.join('; ') : header
   if (!text.includes(name)) return undefined
@@ -162,7 +181,7 @@ function fromCookie (header: string | string[] | undefined, name: string, maxTok
   if (found === undefined) return undefined
   // RFC 6265: cookie-value = *cookie-octet / ( DQUOTE *cookie-octet DQUOTE )
   if (found.length >= 2 && found.startsWith('"') && found.endsWith('"')) found = found.slice(1, -1)
-  return found === '' ? undefined : checked(found, 'cookie', maxTokenLength)
+  return found === '' ? undefined : found
 }
 
 /**
@@ -180,16 +199,19 @@ export function readSourcedCredentials (request: SourceRequest, sources: Resolve
     if (credentials === FOREIGN_SCHEME) foreign = true
     else if (credentials !== undefined) { found = { ...credentials, source: 'header' }; count++ }
   }
-  const candidates = [
-    sources.query ? fromQuery(request.url, maxTokenLength) : undefined,
-    sources.body ? fromBody(request, maxTokenLength) : undefined,
-    sources.cookie !== undefined ? fromCookie(request.headers.cookie, sources.cookie, maxTokenLength) : undefined
+  // Every method is counted before any value is judged: two methods are a 400 whatever they hold.
+  const candidates: Array<[TokenSourceName, string | undefined]> = [
+    ['query', sources.query ? fromQuery(request.url) : undefined],
+    ['body', sources.body ? fromBody(request) : undefined],
+    ['cookie', sources.cookie !== undefined ? fromCookie(request.headers.cookie, sources.cookie) : undefined]
   ]
-  for (const candidate of candidates) {
-    if (candidate === undefined) continue
-    found ??= candidate
+  let value: [TokenSourceName, string] | undefined
+  for (const [source, token] of candidates) {
+    if (token === undefined) continue
+    value ??= [source, token]
     count++
   }
   if (count > 1) throw new InvalidRequestError('token_sources_multiple', 'access token sent by more than one method', { scheme: 'bearer' })
+  if (value !== undefined) return checked(value[1], value[0], maxTokenLength)
   return found ?? (foreign ? FOREIGN_SCHEME : undefined)
 }

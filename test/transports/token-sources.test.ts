@@ -113,6 +113,11 @@ t.test('more than one method in one request: 400 (RFC 6750 §2)', async (t) => {
   expectInvalidRequest(t, await app.inject({ method: 'POST', url: '/form', headers: { ...FORM, authorization: `Bearer ${token}` }, payload: form({ access_token: token }) }), description)
   // A source the route does not read does not count.
   t.equal((await app.inject({ url: '/header', headers: { authorization: `Bearer ${token}`, cookie: `at=${token}` } })).statusCode, 200)
+  // Counted before any value is judged (found by the adversarial sweep: an oversize body token
+  // next to a header token answered 401 "too large"): two methods are a 400, whatever they hold.
+  expectInvalidRequest(t, await app.inject({ method: 'POST', url: '/form', headers: { ...FORM, authorization: `Bearer ${token}` }, payload: form({ access_token: 'a'.repeat(20000) }) }), description)
+  expectInvalidRequest(t, await app.inject({ url: `/all?access_token=${'a'.repeat(20000)}`, headers: { cookie: 'at=a"b' } }), description)
+  expectInvalidRequest(t, await app.inject({ url: '/all?access_token=a+b', headers: { authorization: `Bearer ${token}` } }), description)
 })
 
 t.test('an Authorization header of another scheme is no method: the bare challenge alone, or the other source', async (t) => {
@@ -231,6 +236,31 @@ t.test('a body source with no body parsed (a global onRequest hook): a loud 500,
   expectError(t, res, { status: 500, error: 'internal_server_error', description: 'internal error', challenge: null })
 })
 
+t.test('a form media type where Fastify parses no body (TRACE, a bodyless custom method) or on no content: no body token, never a 500', async (t) => {
+  const issuer = await createTestIssuer()
+  const app = Fastify()
+  t.teardown(async () => { await app.close(); await issuer.close() })
+  app.addHttpMethod('PURGE')
+  await app.register(formbody)
+  await app.register(auth0Plugin, { issuerBaseURL: issuer.issuerBaseURL, audience: AUDIENCE, env: {}, tokenSources: ['header', 'body'] })
+  app.route({ method: ['TRACE', 'PURGE', 'POST', 'DELETE'], url: '/x', preHandler: app.requireAuth(), handler: async (request) => ({ source: request.auth?.source ?? 'header' }) })
+  const token = await issuer.token()
+  // Found by the adversarial sweep: these answered 500 body_not_parsed.
+  for (const method of ['TRACE', 'PURGE']) {
+    for (const headers of [FORM, { ...FORM, 'content-length': '0' }]) {
+      expectError(t, await app.inject({ method, url: '/x', headers }), { status: 401, error: 'invalid_request', description: 'authorization header missing', challenge: BARE })
+    }
+    t.same((await app.inject({ method, url: '/x', headers: { ...FORM, authorization: `Bearer ${token}` } })).json(), { source: 'header' }, `${method}: the header token still works`)
+  }
+  expectError(t, await app.inject({ method: 'TRACE', url: '/x', headers: FORM, payload: form({ access_token: token }) }),
+    { status: 401, error: 'invalid_request', description: 'authorization header missing', challenge: BARE })
+  // POST and DELETE: Fastify parses the form, content or none.
+  for (const method of ['POST', 'DELETE']) {
+    expectError(t, await app.inject({ method, url: '/x', headers: FORM }), { status: 401, error: 'invalid_request', description: 'authorization header missing', challenge: BARE })
+    t.same((await app.inject({ method, url: '/x', headers: FORM, payload: form({ access_token: token }) })).json(), { source: 'body' })
+  }
+})
+
 t.test('start-up and declaration errors name the option', async (t) => {
   const base = { issuerBaseURL: 'https://tenant.example.com/', audience: AUDIENCE, env: {} }
   const cases: Array<[unknown, RegExp]> = [
@@ -322,7 +352,12 @@ t.test('a form body given as a string (fastify.auth0.verify, or a string form pa
   await t.rejects(app.auth0.verify({ method: 'POST', url: '/x', headers: FORM, body: form({ access_token: [token, token] }) }, { tokenSources: ['body'] }), { reason: 'access_token_repeated' } as never)
   await t.rejects(app.auth0.verify({ method: 'POST', url: '/x', headers: FORM, body: { access_token: 5 } }, { tokenSources: ['body'] }), { reason: 'access_token_malformed' } as never)
   await t.rejects(app.auth0.verify({ method: 'POST', url: '/x', headers: FORM, body: '' }, { tokenSources: ['body'] }), { reason: 'credentials_missing' } as never)
-  await t.rejects(app.auth0.verify({ method: 'POST', url: '/x', headers: FORM }, { tokenSources: ['body'] }), { reason: 'body_not_parsed' } as never)
+  // No body given although the headers announce one: the caller forgot it, loudly.
+  await t.rejects(app.auth0.verify({ method: 'POST', url: '/x', headers: { ...FORM, 'content-length': '20' } }, { tokenSources: ['body'] }), { reason: 'body_not_parsed' } as never)
+  await t.rejects(app.auth0.verify({ method: 'POST', url: '/x', headers: { ...FORM, 'transfer-encoding': 'chunked' } }, { tokenSources: ['body'] }), { reason: 'body_not_parsed' } as never)
+  // A form media type with no content: no token there, not a configuration error.
+  await t.rejects(app.auth0.verify({ method: 'POST', url: '/x', headers: FORM }, { tokenSources: ['body'] }), { reason: 'credentials_missing' } as never)
+  await t.rejects(app.auth0.verify({ method: 'POST', url: '/x', headers: { ...FORM, 'content-length': '0' } }, { tokenSources: ['body'] }), { reason: 'credentials_missing' } as never)
   const fromCookie = await app.auth0.verify({ method: 'GET', url: '/x?a=1#access_token=x', headers: { cookie: ['a=b', `at=${token}`] } }, { tokenSources: ['query', { cookie: 'at' }] })
   t.equal(fromCookie.sub, 'test-user', 'a fragment is not the query; several Cookie lines are read as one')
   await t.rejects(app.auth0.verify({ method: 'GET', url: '/x', headers: { cookie: 'at="abc' } }, { tokenSources: [{ cookie: 'at' }] }), { reason: 'access_token_malformed' } as never)
