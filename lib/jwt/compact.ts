@@ -8,6 +8,7 @@
  */
 import { isUtf8 } from 'node:buffer'
 import { InvalidTokenError, type ChallengeScheme } from '../errors.js'
+import { SegmentMemo } from './segment-memo.js'
 
 const SEGMENT = /^[A-Za-z0-9_-]+$/
 
@@ -49,6 +50,9 @@ export function isObject (value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
+// The headers of the tokens seen lately (an issuer has a handful: one per key and algorithm).
+const headers = new SegmentMemo<Record<string, unknown>>(64, 1024)
+
 export function decodeCompactJws (token: string, scheme: ChallengeScheme): DecodedJws {
   const parts = token.split('.')
   if (parts.length !== 3) {
@@ -60,14 +64,19 @@ export function decodeCompactJws (token: string, scheme: ChallengeScheme): Decod
   if (!SEGMENT.test(h) || !SEGMENT.test(p) || !SEGMENT.test(s) || !canonical(s)) {
     throw new InvalidTokenError('malformed', 'access token is not a well-formed compact JWS', { scheme })
   }
-  const header = decodeJson(h)
-  if (!isObject(header) || typeof header.alg !== 'string') {
-    throw new InvalidTokenError('malformed', 'access token header is not valid JSON with an alg', { scheme })
+  let header: unknown = headers.get(h)
+  if (header === undefined) {
+    header = decodeJson(h)
+    if (!isObject(header) || typeof header.alg !== 'string') {
+      throw new InvalidTokenError('malformed', 'access token header is not valid JSON with an alg', { scheme })
+    }
+    if ('enc' in header) throw new InvalidTokenError('not_a_jws', NOT_A_JWT, { scheme })
+    // Only headers that passed: a remembered header needs none of the checks above again.
+    headers.remember(h, header)
   }
-  if ('enc' in header) throw new InvalidTokenError('not_a_jws', NOT_A_JWT, { scheme })
   const payload = decodeJson(p)
   if (!isObject(payload)) {
     throw new InvalidTokenError('malformed', 'access token payload is not a JSON object', { scheme })
   }
-  return { header, payload }
+  return { header: header as Record<string, unknown>, payload }
 }
