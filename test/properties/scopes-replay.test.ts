@@ -74,11 +74,17 @@ const jti = fc.oneof(fc.string({ minLength: 1, maxLength: 40 }), fc.string({ uni
 
 t.test('the replay key: a replay exactly when the same (jkt, jti) pair came before; one key shape', async (t) => {
   await fc.assert(fc.asyncProperty(fc.array(fc.tuple(fc.constantFrom(0, 1, 2), fc.constantFrom(0, 1, 2, 3)), { minLength: 1, maxLength: 12 }), fc.uniqueArray(JKT, { minLength: 3, maxLength: 3 }), fc.uniqueArray(jti, { minLength: 4, maxLength: 4 }),
-    async (sequence, jkts, jtis) => {
+    fc.boolean(), async (sequence, jkts, jtis, synchronous) => {
       const keys: string[] = []
       const memory = new MemoryReplayStore({ maxEntries: 1000 })
-      // The recording wrapper answers through the real store (asynchronously: the guard's other path).
-      const store: ReplayStore = { checkAndRemember: async (key, ttl) => { keys.push(key); return await memory.checkAndRemember(key, ttl) } }
+      // A recording wrapper answering through the real store: at once (the built-in store's path,
+      // checkAndRememberNow) or asynchronously (a shared store's path, with its timeout).
+      const store: ReplayStore = synchronous
+        ? {
+            checkAndRemember: async (key, ttl) => await memory.checkAndRemember(key, ttl),
+            checkAndRememberNow: (key, ttl) => { keys.push(key); return memory.checkAndRememberNow(key, ttl) }
+          }
+        : { checkAndRemember: async (key, ttl) => { keys.push(key); return await memory.checkAndRemember(key, ttl) } }
       const guard = new ReplayGuard(store, 330, 1000)
       const seen = new Set<string>()
       for (const [k, j] of sequence) {
