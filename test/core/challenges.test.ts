@@ -17,6 +17,7 @@ import {
 } from '../../lib/index.js'
 import { safeDescription } from '../../lib/errors.js'
 import { checkRefusal } from '../helpers/www-authenticate.js'
+import { expectGrammar } from '../helpers/expect.js'
 
 const challenges = new Challenges({ realm: 'api', dpopAlgorithms: ['ES256', 'EdDSA'] })
 
@@ -94,6 +95,7 @@ t.test('challenge lines are memoised, with a bound', async (t) => {
   for (let i = 0; i < 1100; i++) {
     const err = memo.apply(new InsufficientScopeError([`scope-${i}`], 'insufficient scope', 'bearer'), 'disabled')
     t.equal(err.headers['www-authenticate'], `Bearer realm="api", error="insufficient_scope", error_description="insufficient scope", scope="scope-${i}"`)
+    expectGrammar(t, err)
   }
   // Past the bound, lines are still built correctly (just not remembered).
   t.equal(memo.line('disabled', { scheme: 'bearer', code: 'invalid_token', description: 'late' }), 'Bearer realm="api", error="invalid_token", error_description="late"')
@@ -119,6 +121,7 @@ t.test('any description is made RFC 6750 §3-safe where the error is made; body 
     t.equal(err.message, safe, 'the Error message is the same text')
     t.strictSame(err.toJSON(), { detail: { error: 'invalid_token', error_description: safe } })
     t.equal(err.headers['www-authenticate'], `Bearer realm="api", error="invalid_token", error_description="${safe}", DPoP algs="ES256 EdDSA"`)
+    expectGrammar(t, err)
     t.doesNotThrow(() => checkRefusal({ statusCode: 401, headers: err.headers, body: err.toJSON() }), 'the oracle accepts it')
   }
   t.equal(safeDescription('token expired'), 'token expired', 'our own descriptions come out unchanged')

@@ -21,7 +21,7 @@ import auth0Plugin, {
   type VerifyContext
 } from '../../lib/index.js'
 import { createTestIssuer, dpopKey, proof, type TestIssuer } from '../../lib/testing/index.js'
-import { BARE, bearerChallenge, expectError, expectInvalidToken, expectUnavailable } from '../helpers/expect.js'
+import { BARE, bearerChallenge, expectError, expectInvalidToken, expectUnavailable, expectGrammar } from '../helpers/expect.js'
 
 const AUDIENCE = 'https://api.example.com/'
 const HOST = 'api.example.com'
@@ -176,8 +176,10 @@ t.test('the tracing channel wraps each verification: start, end, asyncStart, asy
   t.teardown(() => { errors.unsubscribe(vandal) })
   const again = await app.inject({ url: '/items/1', headers: { authorization: `Bearer ${await mint(issuer, {}, { expiresIn: -60 })}` } })
   t.equal(again.headers['www-authenticate'], bearerChallenge('invalid_token', 'token expired'))
+  expectGrammar(t, again)
   const missing = await app.inject({ url: '/items/1' })
   t.equal(missing.headers['www-authenticate'], BARE, 'nor the refusal prepared for the route')
+  expectGrammar(t, missing)
 })
 
 t.test('a synchronous verification stays synchronous while subscribed: the hook calls done before it returns', async (t) => {
