@@ -6,7 +6,7 @@ import t from 'tap'
 import type { AddressInfo } from 'node:net'
 import { UnsupportedSchemeError } from '../../lib/index.js'
 import { harness } from '../helpers/app.js'
-import { BARE, bearerChallenge, expectError, expectInvalidRequest, expectInvalidToken, expectGrammar } from '../helpers/expect.js'
+import { BARE, bearerChallenge, expectError, expectInvalidRequest, expectInvalidToken, expectErrorGrammar, expectGrammar } from '../helpers/expect.js'
 import { rawRequest } from '../helpers/raw-http.js'
 
 const NOT_A_JWT = 'not a JWT access token (opaque or encrypted); did the client request an audience?'
@@ -74,6 +74,7 @@ t.test('credentials of another scheme (Basic, Token, a bare JWT read as a scheme
   t.ok(err instanceof UnsupportedSchemeError)
   t.equal(err.reason, 'authorization_scheme_unsupported')
   t.strictSame(err.headers, { 'www-authenticate': BARE })
+  expectErrorGrammar(t, err)
 })
 
 t.test('another scheme on an optional route: anonymous, like no credentials', async (t) => {

@@ -21,7 +21,7 @@ import auth0Plugin, {
   type VerifyContext
 } from '../../lib/index.js'
 import { createTestIssuer, dpopKey, proof, type TestIssuer } from '../../lib/testing/index.js'
-import { BARE, bearerChallenge, expectError, expectInvalidToken, expectUnavailable, expectGrammar } from '../helpers/expect.js'
+import { BARE, bearerChallenge, expectError, expectInvalidToken, expectUnavailable, expectErrorGrammar, expectGrammar } from '../helpers/expect.js'
 
 const AUDIENCE = 'https://api.example.com/'
 const HOST = 'api.example.com'
@@ -167,6 +167,7 @@ t.test('the tracing channel wraps each verification: start, end, asyncStart, asy
   t.equal(error?.message, 'token expired')
   t.equal(error?.cause, undefined, 'no cause (jose keeps the claims on its errors)')
   t.equal(error?.headers['www-authenticate'], expired.headers['www-authenticate'], 'the reply\'s headers')
+  expectErrorGrammar(t, error)
   t.match(failed?.channel === 'error' ? failed.snapshot : {}, { outcome: 'refused', reason: 'token_expired', statusCode: 401, scheme: 'bearer', cached: false })
 
   // A subscriber changing what it got cannot change the reply.

@@ -8,7 +8,7 @@ import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
 import t, { type Test } from 'tap'
 import auth0Plugin, { AuthError, InsufficientScopeError, InvalidTokenError, MissingCredentialsError, type Auth0PluginOptions } from '../../lib/index.js'
 import { createTestIssuer, type TestIssuer } from '../../lib/testing/index.js'
-import { expectGrammar } from '../helpers/expect.js'
+import { expectGrammar, expectErrorGrammar } from '../helpers/expect.js'
 
 const AUDIENCE = 'https://api.example.com/'
 
@@ -54,6 +54,7 @@ t.test('onAuthError sees every failure, with the error and the request, and noth
   t.ok(seen[0]?.error instanceof MissingCredentialsError && seen[1]?.error instanceof InsufficientScopeError && seen[2]?.error instanceof InvalidTokenError)
   t.equal(seen[0]?.url, '/messages?x=1', 'the Fastify request is passed')
   t.match(seen[1]?.error.headers['www-authenticate'], /error="insufficient_scope", error_description="missing scope read:messages", scope="read:messages"/, 'headers are filled before the hook runs')
+  expectErrorGrammar(t, seen[1]?.error)
   t.equal(new Set(seen.map((s) => s.id)).size, 4)
 })
 

@@ -127,7 +127,9 @@ t.test('several issuers, the public base URL from the environment, and a resolve
 t.test('off by default', async (t) => {
   const { app } = await setup(t, { publicBaseURL: 'https://api.example.com' })
   t.equal((await app.inject({ url: WELL_KNOWN })).statusCode, 404)
-  t.notMatch((await app.inject({ url: '/messages' })).headers['www-authenticate'], 'resource_metadata')
+  const withoutMetadata = await app.inject({ url: '/messages' })
+  t.notMatch(withoutMetadata.headers['www-authenticate'], 'resource_metadata')
+  expectGrammar(t, withoutMetadata)
   const off = await setup(t, { publicBaseURL: 'https://api.example.com', resourceMetadata: false })
   t.equal((await off.app.inject({ url: WELL_KNOWN })).statusCode, 404)
 })
