@@ -156,7 +156,7 @@ export class Verifier {
     })
   }
 
-  /** 7b. DPoP: binding, proof signature, replay (asynchronous: the replay store). */
+  /** 7b. DPoP: binding, proof signature, replay (a promise only when the store or a key import waits). */
   #bind (claims: AccessTokenClaims, route: RouteRequirements, request: AuthRequest, scheme: ChallengeScheme, token: string, pending: PendingProof | undefined, source: TokenSourceName | undefined, x5t: string | undefined): MaybePromise<VerifyResult | AuthError> {
     const authInfo = (jkt: string | undefined): AuthInfo => {
       const auth: AuthInfo = jkt === undefined ? { scheme, token } : { scheme, token, jkt }
@@ -165,7 +165,7 @@ export class Verifier {
       if (x5t !== undefined) auth.x5t = x5t
       return auth
     }
-    if (pending !== undefined) return this.#dpop.complete(pending, claims).then((dpop) => this.#authorize(claims, route, request, authInfo(dpop.jkt), dpop.nonce))
+    if (pending !== undefined) return then(this.#dpop.complete(pending, claims), (dpop) => this.#authorize(claims, route, request, authInfo(dpop.jkt), dpop.nonce))
     // A token bound to a key is never a bearer token, whatever the mode ('disabled' included).
     if (claims.cnf?.jkt !== undefined) {
       return new InvalidTokenError('bound_token_as_bearer', 'DPoP-bound token presented with the Bearer scheme', { scheme })

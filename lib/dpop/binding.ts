@@ -23,7 +23,7 @@ export function requireBinding (claims: AccessTokenClaims): string {
 }
 
 /** RFC 7638 SHA-256 thumbprint of the proof key, which must equal `cnf.jkt`. */
-export async function matchBinding (jkt: string, jwk: Record<string, unknown>): Promise<string> {
+export function matchBinding (jkt: string, jwk: Record<string, unknown>): string {
   // node:crypto, synchronously: the proof's signature was checked with this key, so its members
   // are the strings a thumbprint needs (were they not, `undefined` would fail the match).
   const thumbprint = jwkThumbprint(jwk)

@@ -17,6 +17,7 @@ import { MemoryReplayStore } from '../stores/memory-replay.js'
 import { DpopNonces } from './nonce.js'
 import { checkProofClaims, decodeProof, verifyProofSignature, type DecodedProof } from './proof.js'
 import { ReplayGuard } from './replay.js'
+import { then, type MaybePromise } from '../util/maybe-async.js'
 
 /** A proof that passed the local checks, waiting for the token. */
 export interface PendingProof {
@@ -98,11 +99,13 @@ export class DpopChecks {
     return { proof, jti: proof.payload.jti as string, refreshNonce }
   }
 
-  async complete (pending: PendingProof, claims: AccessTokenClaims): Promise<DpopOutcome> {
+  /** Synchronous (returns or throws) when the proof key is known and the replay store answers at once. */
+  complete (pending: PendingProof, claims: AccessTokenClaims): MaybePromise<DpopOutcome> {
     const bound = requireBinding(claims)
-    await verifyProofSignature(pending.proof)
-    const jkt = await matchBinding(bound, pending.proof.jwk)
-    await this.#replay.check(jkt, pending.jti)
-    return pending.refreshNonce ? { jkt, nonce: (this.#nonces as DpopNonces).current() } : { jkt }
+    return then(verifyProofSignature(pending.proof), () => {
+      const jkt = matchBinding(bound, pending.proof.jwk)
+      return then(this.#replay.checkNow(jkt, pending.jti), (): DpopOutcome =>
+        pending.refreshNonce ? { jkt, nonce: (this.#nonces as DpopNonces).current() } : { jkt })
+    })
   }
 }

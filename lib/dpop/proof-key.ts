@@ -9,6 +9,7 @@
 import { hash } from 'node:crypto'
 import { importJWK, type CryptoKey, type JWK } from 'jose'
 import { LruCache } from '../stores/lru.js'
+import type { MaybePromise } from '../util/maybe-async.js'
 
 // RFC 7638 §3.2: the required members of each key type, in lexicographic order.
 const MEMBERS = new Map<unknown, string[]>([['EC', ['crv', 'kty', 'x', 'y']], ['OKP', ['crv', 'kty', 'x']], ['RSA', ['e', 'kty', 'n']]])
@@ -44,6 +45,17 @@ function computeThumbprint (jwk: Record<string, unknown>): string | undefined {
 
 /** `alg` and the thumbprint; `undefined` for a JWK with any member the thumbprint does not cover. */
 export function proofKeyId (jwk: Record<string, unknown>, alg: string): string | undefined {
+  // The same (remembered, frozen) header object comes back with every proof of a client.
+  const known = ids.get(jwk)
+  if (known !== undefined && known.alg === alg) return known.id
+  const id = computeProofKeyId(jwk, alg)
+  if (Object.isFrozen(jwk)) ids.set(jwk, { alg, id })
+  return id
+}
+
+const ids = new WeakMap<Record<string, unknown>, { alg: string, id: string | undefined }>()
+
+function computeProofKeyId (jwk: Record<string, unknown>, alg: string): string | undefined {
   const members = MEMBERS.get(jwk.kty)
   if (members === undefined) return undefined
   for (const name of Object.keys(jwk)) if (name !== 'alg' && !members.includes(name)) return undefined
@@ -52,13 +64,14 @@ export function proofKeyId (jwk: Record<string, unknown>, alg: string): string |
 }
 
 /** The imported key, from the cache or imported now; `undefined` when the proof is for jose alone. */
-export async function proofKey (jwk: Record<string, unknown>, alg: string): Promise<CryptoKey | undefined> {
+export function proofKey (jwk: Record<string, unknown>, alg: string): MaybePromise<CryptoKey | undefined> {
   const id = proofKeyId(jwk, alg)
   if (id === undefined) return undefined
-  let key = keys.get(id)
-  if (key === undefined) {
-    key = await importJWK(jwk as JWK, alg, { extractable: true }) as CryptoKey
-    keys.set(id, key, Infinity)
-  }
-  return key
+  // Known: returned as is (no promise); else imported, which is asynchronous in jose.
+  const key = keys.get(id)
+  if (key !== undefined) return key
+  return importJWK(jwk as JWK, alg, { extractable: true }).then((imported) => {
+    keys.set(id, imported as CryptoKey, Infinity)
+    return imported as CryptoKey
+  })
 }

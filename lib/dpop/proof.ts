@@ -7,11 +7,13 @@
  * Every failure is a 401 `invalid_dpop_proof` with a fixed description naming what is wrong.
  */
 import { isUtf8 } from 'node:buffer'
-import { EmbeddedJWK, errors as joseErrors, jwtVerify } from 'jose'
+import { EmbeddedJWK, errors as joseErrors, jwtVerify, type CryptoKey } from 'jose'
 import { InvalidDpopProofError } from '../errors.js'
 import { verifyJwtFast, type StrictlyDecoded } from '../jwt/fast-verify.js'
+import { SegmentMemo } from '../jwt/segment-memo.js'
 import { normalizeHttpUrl } from './htu.js'
 import { proofKey } from './proof-key.js'
+import { isPromise, type MaybePromise } from '../util/maybe-async.js'
 
 /** Longest proof accepted (an RSA-4096 proof is about 2.5 KB), checked before decoding. */
 export const MAX_PROOF_LENGTH = 8192
@@ -87,11 +89,22 @@ function decodeSegment (segment: string): Segment | undefined {
   }
 }
 
+// A client signs every proof with one key: the same header, decoded once (and its key's
+// thumbprint, lib/dpop/proof-key.ts, hashed once for that header object).
+const proofHeaders = new SegmentMemo<Segment>(256, 2048)
+
+function decodeHeader (segment: string): Segment | undefined {
+  const known = proofHeaders.get(segment)
+  if (known !== undefined) return known
+  const decoded = decodeSegment(segment)
+  return decoded !== undefined && isObject(decoded.value) ? proofHeaders.remember(segment, decoded) : decoded
+}
+
 /** Splits and decodes the proof and checks its header: `typ`, `alg`, `crit`, `jwk`. */
 export function decodeProof (value: string, algorithms: readonly string[]): DecodedProof {
   if (value.length > MAX_PROOF_LENGTH) fail('proof_too_large', 'DPoP proof too large')
   const parts = value.split('.')
-  const h = parts.length === 3 ? decodeSegment(parts[0] as string) : undefined
+  const h = parts.length === 3 ? decodeHeader(parts[0] as string) : undefined
   const p = parts.length === 3 ? decodeSegment(parts[1] as string) : undefined
   const header = h?.value
   const payload = p?.value
@@ -139,16 +152,30 @@ export function checkProofClaims (payload: Record<string, unknown>, expected: Pr
  * rules: test/perf/differential.test.ts); anything else, and every doubt, is jose's `jwtVerify`.
  * `typ` is left out of the fast path's options: decodeProof already required it exactly.
  */
-export async function verifyProofSignature (proof: DecodedProof): Promise<void> {
-  try {
-    const key = await proofKey(proof.jwk, proof.alg)
-    if (key === undefined || verifyJwtFast(proof.compact, key, { algorithms: [proof.alg], requiredClaims: [] }, proof.strict) === undefined) {
-      await jwtVerify(proof.compact, EmbeddedJWK, { typ: 'dpop+jwt', algorithms: [proof.alg] })
+export function verifyProofSignature (proof: DecodedProof): MaybePromise<void> {
+  // proofKey never throws (a failed import is a rejection). Synchronous when the key was imported
+  // before (the usual case): no promise, no microtask turn.
+  const key = proofKey(proof.jwk, proof.alg)
+  return isPromise(key) ? key.then((imported) => verifyWith(proof, imported), proofError) : verifyWith(proof, key)
+}
+
+function verifyWith (proof: DecodedProof, key: CryptoKey | undefined): MaybePromise<void> {
+  if (key !== undefined) {
+    let payload: unknown
+    try {
+      payload = verifyJwtFast(proof.compact, key, { algorithms: [proof.alg], requiredClaims: [] }, proof.strict)
+    } catch (err) {
+      return proofError(err)
     }
-  } catch (err) {
-    if (err instanceof joseErrors.JWSSignatureVerificationFailed) fail('proof_signature_invalid', 'DPoP proof signature verification failed', err)
-    if (err instanceof joseErrors.JWTExpired) fail('proof_expired', 'DPoP proof expired (exp)', err)
-    // An unusable key (bad point, wrong size, key_ops …) or a bad `nbf`: never a 500.
-    fail('proof_invalid', 'DPoP proof could not be verified with its jwk', err)
+    if (payload !== undefined) return undefined
   }
+  return jwtVerify(proof.compact, EmbeddedJWK, { typ: 'dpop+jwt', algorithms: [proof.alg] }).then(() => undefined, proofError)
+}
+
+/** The refusal for what jose (or the fast path) said of the proof's signature. */
+function proofError (err: unknown): never {
+  if (err instanceof joseErrors.JWSSignatureVerificationFailed) fail('proof_signature_invalid', 'DPoP proof signature verification failed', err)
+  if (err instanceof joseErrors.JWTExpired) fail('proof_expired', 'DPoP proof expired (exp)', err)
+  // An unusable key (bad point, wrong size, key_ops …) or a bad `nbf`: never a 500.
+  fail('proof_invalid', 'DPoP proof could not be verified with its jwk', err)
 }

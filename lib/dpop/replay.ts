@@ -10,6 +10,7 @@
 import { hash } from 'node:crypto'
 import { InvalidDpopProofError, ReplayStoreUnavailableError } from '../errors.js'
 import type { ReplayStore } from '../stores/types.js'
+import type { MaybePromise } from '../util/maybe-async.js'
 
 export class ReplayGuard {
   readonly #store: ReplayStore
@@ -26,24 +27,35 @@ export class ReplayGuard {
     return this.#ttlSeconds
   }
 
-  /** Resolves when the proof is new; throws when it is a replay or the store cannot tell. */
+  /** Resolves when the proof is new; rejects when it is a replay or the store cannot tell. */
   async check (jkt: string, jti: string): Promise<void> {
+    await this.checkNow(jkt, jti)
+  }
+
+  /**
+   * `check` without a promise for a store that answers at once (`checkAndRememberNow`, the
+   * built-in one): returns or throws, no microtask turn, no timer.
+   */
+  checkNow (jkt: string, jti: string): MaybePromise<void> {
     const key = `${jkt}.${hash('sha256', jti, 'base64url')}`
+    if (this.#store.checkAndRememberNow === undefined) return this.#waitFor(key)
     let fresh: unknown
     try {
-      // A store that answers at once needs no timeout (and no timer per request).
-      fresh = this.#store.checkAndRememberNow !== undefined
-        ? this.#store.checkAndRememberNow(key, this.#ttlSeconds)
-        : await this.#bounded(this.#store.checkAndRemember(key, this.#ttlSeconds))
+      fresh = this.#store.checkAndRememberNow(key, this.#ttlSeconds)
     } catch (err) {
-      throw new ReplayStoreUnavailableError('replay_store_failed', 'DPoP replay check unavailable', 5, { cause: err })
+      throw unavailable(err)
     }
-    if (fresh === false) throw new InvalidDpopProofError('proof_replayed', 'DPoP proof replayed')
-    if (fresh !== true) {
-      throw new ReplayStoreUnavailableError('replay_store_failed', 'DPoP replay check unavailable', 5, {
-        cause: new TypeError('ReplayStore.checkAndRemember must resolve true or false')
-      })
+    verdict(fresh)
+  }
+
+  async #waitFor (key: string): Promise<void> {
+    let fresh: unknown
+    try {
+      fresh = await this.#bounded(this.#store.checkAndRemember(key, this.#ttlSeconds))
+    } catch (err) {
+      throw unavailable(err)
     }
+    verdict(fresh)
   }
 
   /** The store's answer, or a rejection once `timeout` has passed without one. */
@@ -60,5 +72,18 @@ export class ReplayGuard {
     } finally {
       clearTimeout(timer)
     }
+  }
+}
+
+function unavailable (err: unknown): ReplayStoreUnavailableError {
+  return new ReplayStoreUnavailableError('replay_store_failed', 'DPoP replay check unavailable', 5, { cause: err })
+}
+
+function verdict (fresh: unknown): void {
+  if (fresh === false) throw new InvalidDpopProofError('proof_replayed', 'DPoP proof replayed')
+  if (fresh !== true) {
+    throw new ReplayStoreUnavailableError('replay_store_failed', 'DPoP replay check unavailable', 5, {
+      cause: new TypeError('ReplayStore.checkAndRemember must resolve true or false')
+    })
   }
 }

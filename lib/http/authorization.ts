@@ -4,6 +4,7 @@
  * before anything decodes it.
  */
 import { InvalidRequestError, InvalidTokenError } from '../errors.js'
+import { jwsShaped } from '../jwt/compact.js'
 
 export interface Credentials {
   scheme: 'bearer' | 'dpop'
@@ -17,6 +18,11 @@ export const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/
 
 // RFC 9110 §11.1 / §5.6.2: auth-scheme = token = 1*tchar
 const SCHEME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
+// RFC 9110 §5.5 / §5.6.3: the whitespace around a field value is OWS, SP and HTAB only (`trim()`
+// would also strip obs-text such as NBSP, %xA0, and so accept `Bearer <token>%xA0`).
+const OWS_AROUND = /^[ \t]+|[ \t]+$/g
+// RFC 6750 §2.1, RFC 9110 §11.4: the scheme and the token are separated by 1*SP (no HTAB).
+const LEADING_SP = /^ +/
 
 /**
  * Credentials of a scheme this resource does not support (`Basic …`, `Token …`, a bare JWT read
@@ -42,10 +48,11 @@ export function readCredentials (value: HeaderValue, count: number, maxTokenLeng
   const usual = value.startsWith('Bearer ') ? 'bearer' : value.startsWith('DPoP ') ? 'dpop' : undefined
   if (usual !== undefined) {
     const token = value.slice(usual === 'bearer' ? 7 : 5)
-    if (token.length <= maxTokenLength && B64TOKEN.test(token)) return { scheme: usual, token }
+    // A JWS (three base64url segments) is a b64token: one scan, which the JWS decoding reuses.
+    if (token.length <= maxTokenLength && (jwsShaped(token) || B64TOKEN.test(token))) return { scheme: usual, token }
   }
   // Leading and trailing whitespace is not part of a field value (RFC 9110 §5.5).
-  const header = value.trim()
+  const header = value.replace(OWS_AROUND, '')
   if (header === '') return undefined
   const space = header.indexOf(' ')
   const name = (space === -1 ? header : header.slice(0, space)).toLowerCase()
@@ -56,7 +63,7 @@ export function readCredentials (value: HeaderValue, count: number, maxTokenLeng
   if (name === 'bearer') scheme = 'bearer'
   else if (name === 'dpop') scheme = 'dpop'
   else return FOREIGN_SCHEME
-  const token = header.slice(space + 1).trimStart()
+  const token = header.slice(space + 1).replace(LEADING_SP, '')
   if (token.length > maxTokenLength) {
     throw new InvalidTokenError('token_too_large', 'access token too large', { scheme })
   }

@@ -145,16 +145,21 @@ function plainlyValid (claims: Record<string, unknown>, options: FastVerifyOptio
   return true
 }
 
-/** An expected outcome, not a bug: a stack trace would cost more than the verification. */
-function signatureFailed (): joseErrors.JWSSignatureVerificationFailed {
+/**
+ * jose's error for a bad signature, made once: it carries nothing of the token (jose's fixed
+ * message and code), and building one per refusal (jose's constructor captures a stack) cost
+ * more than the rest of the refusal. Frozen, as every refusal shares it.
+ */
+const SIGNATURE_FAILED: joseErrors.JWSSignatureVerificationFailed = (() => {
   const limit = Error.stackTraceLimit
   Error.stackTraceLimit = 0
   try {
-    return new joseErrors.JWSSignatureVerificationFailed()
+    return Object.freeze(new joseErrors.JWSSignatureVerificationFailed())
   } finally {
     Error.stackTraceLimit = limit
   }
-}
+})()
+const signatureFailed = (): joseErrors.JWSSignatureVerificationFailed => SIGNATURE_FAILED
 
 // {"alg":"none"}: lets jose's claim validation (`UnsecuredJWT.decode`) judge a payload whose
 // signature was verified here.

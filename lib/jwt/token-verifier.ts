@@ -24,8 +24,11 @@ import { deepFreeze, TokenCache, type CachedToken } from './token-cache.js'
 
 interface KeySlot {
   version: number
-  /** `alg` + `kid` → the key jose selected; bounded by the key set (only selections that succeeded). */
-  keys: Map<string, CryptoKey>
+  /**
+   * `alg` → `kid` → the key jose selected; bounded by the key set (only selections that
+   * succeeded). Two levels, not one joined string: no string is built and hashed per request.
+   */
+  keys: Map<string, Map<string | undefined, CryptoKey>>
 }
 
 const UNUSABLE_KEY = 'signing key unusable: the issuer published a key that cannot verify tokens'
@@ -41,11 +44,6 @@ export function unusableKey (key: CryptoKey): string | undefined {
   const { modulusLength } = key.algorithm as { modulusLength?: number }
   if (modulusLength !== undefined && modulusLength < 2048) return 'RSA key under 2048 bits'
   return undefined
-}
-
-function slotKey (alg: string, kid: string | undefined): string {
-  // `alg` passed the allowlist, so it never contains a space.
-  return kid === undefined ? alg : `${alg} ${kid}`
 }
 
 export class TokenVerifier {
@@ -149,7 +147,7 @@ export class TokenVerifier {
   #knownKey (keys: VerificationKeys, alg: string, kid: unknown): CryptoKey | undefined {
     if (!keys.fresh || (kid !== undefined && typeof kid !== 'string')) return undefined
     const slot = this.#slots.get(keys)
-    return slot !== undefined && slot.version === keys.version ? slot.keys.get(slotKey(alg, kid)) : undefined
+    return slot !== undefined && slot.version === keys.version ? slot.keys.get(alg)?.get(kid as string | undefined) : undefined
   }
 
   async #selectKey (keys: VerificationKeys, header: Record<string, unknown>, scheme: ChallengeScheme): Promise<CryptoKey> {
@@ -176,7 +174,10 @@ export class TokenVerifier {
     if (keys.version === version) {
       let slot = this.#slots.get(keys)
       if (slot === undefined || slot.version !== version) this.#slots.set(keys, slot = { version, keys: new Map() })
-      slot.keys.set(slotKey(header.alg as string, header.kid as string | undefined), key)
+      const alg = header.alg as string
+      let byKid = slot.keys.get(alg)
+      if (byKid === undefined) slot.keys.set(alg, byKid = new Map())
+      byKid.set(header.kid as string | undefined, key)
     }
     return key
   }

@@ -46,6 +46,7 @@ const cases: Array<[string, Auth0PluginOptions, string]> = [
   ['algorithms with an unknown one', { ...base, algorithms: ['RS257'] }, `algorithms contains unsupported algorithm "RS257" (supported: ${SUPPORTED})`],
   ['algorithms with a lower-case known one', { ...base, algorithms: ['rs256'] }, `algorithms contains unsupported algorithm "rs256" (supported: ${SUPPORTED})`],
   ['algorithms empty', { ...base, algorithms: [] }, 'algorithms must be a non-empty array of algorithm names'],
+  ['dpop.algorithms with a number', { ...base, dpop: { algorithms: ['ES256', 256] } } as never, 'dpop.algorithms must be a non-empty array of algorithm names'],
   ['algorithms a string', { ...base, algorithms: 'RS256' as never }, 'algorithms must be an array of algorithm names (got string)'],
   ['algorithms with a non-string', { ...base, algorithms: [256] as never }, 'algorithms must be an array of algorithm names (got an array holding number)'],
   // numbers

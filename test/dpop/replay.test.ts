@@ -34,6 +34,11 @@ t.test('ReplayGuard', async (t) => {
   t.match((hung.cause as Error).message, 'replay store did not answer within 20 ms')
   const odd = await failing({ checkAndRemember: async () => 'yes' as unknown as boolean })
   t.match((odd.cause as Error).message, 'must resolve true or false')
+  // A store that answers at once (checkAndRememberNow) is asked synchronously: its throw is a 503 too.
+  const now = await failing({ checkAndRemember: async () => true, checkAndRememberNow: () => { throw new Error('sync store down') } })
+  t.match((now.cause as Error).message, 'sync store down')
+  t.throws(() => new ReplayGuard({ checkAndRemember: async () => true, checkAndRememberNow: () => { throw new Error('x') } }, 330, 1000).checkNow('k', 'j'),
+    ReplayStoreUnavailableError, 'checkNow throws, without a promise')
 })
 
 const REPLAYED = 'DPoP proof replayed'

@@ -193,3 +193,14 @@ t.test('an MCP-style client finds the authorization server from a 401 alone (oau
   const second = await fetch(resource, { method: 'POST', headers: { authorization: `Bearer ${token}` } })
   t.equal(second.status, 200)
 })
+
+t.test('bearer_methods_supported follows the plugin tokenSources while no protected route is declared', async (t) => {
+  const issuer = await createTestIssuer()
+  const app = Fastify()
+  t.teardown(async () => { await app.close(); await issuer.close() })
+  await app.register(auth0Plugin, { issuerBaseURL: issuer.issuerBaseURL, audience: AUDIENCE, env: {}, publicBaseURL: 'https://api.example.com', resourceMetadata: true, tokenSources: ['query', 'header', { cookie: 'at' }] })
+  app.get('/public', async () => ({ ok: true }))
+  await app.ready()
+  // A cookie is no RFC 9728 method: only header, body and query are named.
+  t.same((await app.inject({ url: WELL_KNOWN })).json().bearer_methods_supported, ['header', 'query'])
+})

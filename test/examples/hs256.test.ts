@@ -17,7 +17,7 @@ t.test('HS256 tokens verified with the API secret', async (t) => {
   }
   t.same(await call('/api/private', await issuer.token({ sub: 'auth0|hs' })), { status: 200, body: { user: 'auth0|hs' } })
   t.same(await call('/api/messages', await issuer.token({ scope: 'read:messages' })), { status: 200, body: { messages: ['hello'] } })
-  t.same(await call('/api/messages', await issuer.token()), { status: 403, body: { detail: { error: 'insufficient_scope', error_description: 'insufficient scope' } } })
+  t.same(await call('/api/messages', await issuer.token()), { status: 403, body: { detail: { error: 'insufficient_scope', error_description: 'missing scope read:messages' } } })
   const rsToken = await rs.token({ iss: issuer.issuer })
   t.same(await call('/api/private', rsToken), { status: 401, body: { detail: { error: 'invalid_token', error_description: 'token algorithm not allowed' } } })
   t.strictSame(issuer.requests, { discovery: 0, jwks: 0 })

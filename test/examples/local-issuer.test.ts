@@ -23,8 +23,10 @@ t.test('every example that serves an API is listed', async (t) => {
   const dirs = readdirSync(new URL('../../examples/', import.meta.url), { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name)
   // dpop-client is a client and its API in one run, with its own local issuer (dpop-client.test.ts);
   // websocket, mtls and egress-proxy need a TLS client, a proxy or a WebSocket, not curl lines
-  // (runnable-transports.test.ts runs them as programs against their local issuer).
-  const ownProgramTests = new Set(['dpop-client', 'websocket', 'mtls', 'egress-proxy'])
+  // (runnable-transports.test.ts runs them as programs against their local issuer); hs256,
+  // encrypted-tokens (keys-programs.test.ts) and organizations-and-step-up run their curl lines in
+  // their own tests, with the secret, the decryption key or the step-up login they need.
+  const ownProgramTests = new Set(['dpop-client', 'websocket', 'mtls', 'egress-proxy', 'hs256', 'encrypted-tokens', 'organizations-and-step-up'])
   t.same(dirs.filter((d) => !ownProgramTests.has(d)).sort(), Object.keys(printed).sort())
 })
 

@@ -5,7 +5,9 @@
  * values of another claim (they are not OAuth scopes).
  */
 import t from 'tap'
-import { expectError } from '../helpers/expect.js'
+import { Challenges } from '../../lib/http/challenge.js'
+import { InsufficientScopeError, InsufficientUserAuthenticationError } from '../../lib/index.js'
+import { expectError, expectGrammar } from '../helpers/expect.js'
 import { describable, echo, policyApp } from './helpers.js'
 
 t.test('descriptions and scope= per route', async (t) => {
@@ -32,5 +34,49 @@ t.test('descriptions and scope= per route', async (t) => {
     const res = await h.app.inject({ method: url === '/data' ? 'POST' : 'GET', url, headers: { authorization: `Bearer ${token}` } })
     const scopeParam = scope === undefined ? '' : `, scope="${scope}"`
     expectError(t, res, { status: 403, error: 'insufficient_scope', description, challenge: `Bearer realm="api", error="insufficient_scope", error_description="${description}"${scopeParam}, DPoP algs="ES256"` })
+  }
+})
+
+// RFC 6750 §3: scope = scope-token *( SP scope-token ), scope-token = 1*NQCHAR. A refusal that
+// requires no scope set (a check, an any-of list, another claim's values, a step-up with any-of
+// scopes) must send no scope= at all, never scope="".
+t.test('a refusal without a required scope set sends no scope= (never scope="")', async (t) => {
+  const h = await policyApp(t, {}, (app) => {
+    app.get('/check', { preHandler: app.requireAuth({ check: () => false }) }, echo)
+    app.get('/dpop-check', { preHandler: app.requireAuth({ dpop: 'required', check: async () => false }) }, echo)
+    app.get('/any-then-check', { preHandler: app.requireAuth({ scopes: ['a', 'b'], match: 'any', check: () => false }) }, echo)
+    app.get('/any', { preHandler: app.requireAuth({ scopes: ['a', 'b'], match: 'any' }) }, echo)
+    app.get('/roles', { preHandler: app.requireAuth({ scopes: ['editor'], claim: 'roles' }) }, echo)
+    app.get('/step-up-any', { preHandler: app.requireAuth({ acr: 'gold', scopes: ['a', 'b'], match: 'any' }) }, echo)
+    app.get('/step-up-roles', { preHandler: app.requireAuth({ maxAge: 60, scopes: ['editor'], claim: 'roles' }) }, echo)
+  })
+  const requests: Array<[string, () => Promise<{ statusCode: number, headers: Record<string, unknown>, body: string }>, number, string]> = [
+    ['check refuses (Bearer)', async () => await h.bearer('/check'), 403, 'check_failed'],
+    ['check refuses (DPoP-only route)', async () => await h.dpop('/dpop-check'), 403, 'check_failed'],
+    ['any-of scopes held, check refuses', async () => await h.bearer('/any-then-check', { scope: 'a' }), 403, 'check_failed'],
+    ['any-of scopes missing', async () => await h.bearer('/any'), 403, 'insufficient_scope'],
+    ['another claim\'s values missing', async () => await h.bearer('/roles'), 403, 'insufficient_scope'],
+    ['step-up, any-of scopes missing too', async () => await h.bearer('/step-up-any'), 401, 'acr_missing'],
+    ['step-up, another claim\'s values missing too', async () => await h.bearer('/step-up-roles'), 401, 'auth_time_missing']
+  ]
+  for (const [name, send, status, reason] of requests) {
+    const res = await send()
+    t.equal(res.statusCode, status, `${name}: status (${reason})`)
+    const header = String(res.headers['www-authenticate'])
+    t.notMatch(header, /scope=/i, `${name}: no scope= in ${header}`)
+    t.ok(expectGrammar(t, res)?.withError, `${name}: the challenge carries the error`)
+  }
+})
+
+t.test('the challenge builder: no scope= for an empty requiredScopes, whatever built the error', async (t) => {
+  const challenges = new Challenges({ realm: 'api', dpopAlgorithms: ['ES256'] })
+  for (const mode of ['allowed', 'required', 'disabled'] as const) {
+    for (const scheme of ['bearer', 'dpop'] as const) {
+      const scopeError = challenges.apply(new InsufficientScopeError([], 'refused', scheme, 'check_failed'), mode)
+      t.notMatch(scopeError.headers['www-authenticate'], /scope=/, `InsufficientScopeError([]) ${scheme} ${mode}`)
+      const stepUp = new InsufficientUserAuthenticationError('acr_missing', 'log in again', scheme, 'gold', undefined)
+      t.notMatch(challenges.apply(stepUp, mode).headers['www-authenticate'], /scope=/, `InsufficientUserAuthenticationError, no scopes, ${scheme} ${mode}`)
+      for (const err of [scopeError, stepUp]) expectGrammar(t, { statusCode: err.statusCode, headers: err.headers, body: JSON.stringify(err) })
+    }
   }
 })
