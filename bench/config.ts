@@ -15,6 +15,8 @@ export interface SystemDef {
 export const SYSTEMS: SystemDef[] = [
   { name: 'bare', file: 'servers/bare.js', role: 'ceiling', dpop: false },
   { name: 'ours', file: 'servers/ours.js', role: 'ours', dpop: true },
+  // Only with BENCH_BASELINE=<a built checkout>: the plugin before, in the same run.
+  { name: 'ours-before', file: 'servers/ours-before.js', role: 'ours', dpop: true },
   { name: 'fastify-jwt+get-jwks', file: 'servers/fastify-jwt-get-jwks.js', role: 'peer', dpop: false },
   { name: 'fastify-auth0-verify', file: 'servers/fastify-auth0-verify.js', role: 'peer', dpop: false },
   { name: 'express-oauth2-jwt-bearer', file: 'servers/express-oauth2-jwt-bearer.js', role: 'peer', dpop: true },
@@ -101,7 +103,7 @@ export function readConfig (): Config {
     warmupS: num('BENCH_WARMUP', quick ? 0.5 : 1),
     rounds: Math.max(1, Math.round(num('BENCH_ROUNDS', quick ? 1 : 3))),
     connections: Math.max(1, Math.round(num('BENCH_CONNECTIONS', 10))),
-    systems: list('BENCH_SYSTEMS', SYSTEMS.map((s) => s.name)),
+    systems: list('BENCH_SYSTEMS', SYSTEMS.filter((s) => s.name !== 'ours-before' || process.env.BENCH_BASELINE !== undefined).map((s) => s.name)),
     scenarios: list('BENCH_SCENARIOS', SCENARIOS.map((s) => s.id), DEFAULT_SCENARIOS) as ScenarioId[],
     poolSize: Math.round(num('BENCH_POOL', quick ? 10_000 : 0)),
     dpopPoolSize: Math.round(num('BENCH_DPOP_POOL', 0)),

@@ -199,17 +199,19 @@ const fmtX = (x: number): string => Number.isFinite(x) ? `${x.toFixed(2)}×` : '
 const fmtUs = (x: number): string => Number.isFinite(x) ? x.toFixed(1) : '—'
 const range = (s: Summary, f: (x: number) => string): string => s.n > 1 ? `${f(s.median)} (${f(s.min)}–${f(s.max)})` : f(s.median)
 
-export function loadTable (s: ScenarioSummary, rounds: number): string {
+export function loadTable (s: ScenarioSummary, rounds: number, raw?: { rs256: number, es256: number }): string {
+  // auth CPU as a multiple of one raw signature check (RS256; the ES256 proof in S5).
+  const rawUs = raw === undefined ? NaN : s.scenario === 'S5' ? raw.es256 : raw.rs256
   const lines = [
     `### ${s.scenario} — ${s.title}`,
     '',
-    `best peer: ${s.bestPeer ?? '—'} (req/s), ${s.bestPeerP99 ?? '—'} (p99); ${rounds > 1 ? `median (min–max) of ${rounds} rounds` : 'one round'}`,
+    `best peer: ${s.bestPeer ?? '—'} (req/s), ${s.bestPeerP99 ?? '—'} (p99); ${rounds > 1 ? `median (min–max) of ${rounds} rounds` : 'one round'}; × raw: auth CPU µs/req ÷ one raw ${s.scenario === 'S5' ? 'ES256' : 'RS256'} \`crypto.verify\` (${fmtUs(rawUs)} µs in the driver)`,
     '',
-    '| system | req/s | ×bare | ×best peer | p99 ms | p99 ×bare | p99 ×best peer | auth µs/req | server CPU | CPU µs/req | auth CPU µs/req | responses |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |'
+    '| system | req/s | ×bare | ×best peer | p99 ms | p99 ×bare | p99 ×best peer | auth µs/req | server CPU | CPU µs/req | auth CPU µs/req | auth CPU × raw | responses |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |'
   ]
   for (const r of s.rows) {
-    lines.push(`| ${r.system}${r.poolWrapped ? ' †' : ''} | ${range(r.rps, fmtInt)} | ${fmtX(r.rpsVsBare)} | ${fmtX(r.rpsVsBestPeer)} | ${range(r.p99, fmtMs)} | ${fmtX(r.p99VsBare)} | ${fmtX(r.p99VsBestPeer)} | ${r.role === 'ceiling' ? '—' : fmtUs(r.authUs)} | ${Number.isFinite(r.serverCpu) ? `${Math.round(r.serverCpu * 100)}%` : '—'} | ${fmtUs(r.serverCpuUsPerReq)} | ${r.role === 'ceiling' ? '—' : fmtUs(r.authCpuUs)} | ${r.outcome} |`)
+    lines.push(`| ${r.system}${r.poolWrapped ? ' †' : ''} | ${range(r.rps, fmtInt)} | ${fmtX(r.rpsVsBare)} | ${fmtX(r.rpsVsBestPeer)} | ${range(r.p99, fmtMs)} | ${fmtX(r.p99VsBare)} | ${fmtX(r.p99VsBestPeer)} | ${r.role === 'ceiling' ? '—' : fmtUs(r.authUs)} | ${Number.isFinite(r.serverCpu) ? `${Math.round(r.serverCpu * 100)}%` : '—'} | ${fmtUs(r.serverCpuUsPerReq)} | ${r.role === 'ceiling' ? '—' : fmtUs(r.authCpuUs)} | ${r.role === 'ceiling' ? '—' : fmtX(r.authCpuUs / rawUs)} | ${r.outcome} |`)
   }
   const eb = s.rows.find((r) => r.system === 'express-bare')
   const eo = s.rows.find((r) => r.system === 'express-oauth2-jwt-bearer')

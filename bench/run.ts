@@ -4,6 +4,7 @@
  * no system inherits another's warm caches and its peak RSS is its own. Systems are interleaved
  * within each round (A B C A B C …) so that drift of the machine spreads over all of them.
  */
+import { createPublicKey, verify, type JsonWebKey, type KeyObject } from 'node:crypto'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { Agent } from 'node:http'
 import { createServer } from 'node:net'
@@ -474,6 +475,7 @@ async function main (): Promise<void> {
   const port = await freePort()
   const tokens = await mintBasics(issuer)
   const dpop = await DpopClient.create(issuer)
+  const raw = rawVerifyCost(issuer, tokens.valid, dpop.proof('http://127.0.0.1/protected', 'raw-cost'))
   const wanted = new Set(cfg.scenarios)
   const unknownKids = wanted.has('S7') ? await mintUnknownKids(issuer, cfg.unknownKids) : []
   const bench = new Bench(cfg, issuer, port, tokens, dpop, unknownKids, pinned ? 0 : undefined)
@@ -551,7 +553,7 @@ async function main (): Promise<void> {
     'Systems:',
     ...statusLines,
     '',
-    ...summaries.flatMap((s) => [loadTable(s, cfg.rounds), '']),
+    ...summaries.flatMap((s) => [loadTable(s, cfg.rounds, raw), '']),
     ...(bench.fetches.some((m) => m.scenario === 'S6') ? [fetchTable('S6', bench.fetches, `${cfg.coldRequests} requests with the same valid token sent at once, each on its own connection, as soon as a new server process listens; fetches counted at the issuer from process start to 300 ms after the last answer.`), ''] : []),
     ...(bench.fetches.some((m) => m.scenario === 'S7') ? [fetchTable('S7', bench.fetches, `${cfg.unknownKids.toLocaleString('en-US')} tokens, each with a different kid the issuer never published (signed by a foreign key), ${cfg.unknownKidConcurrency} in flight, after 3 valid requests warmed the server; fetches counted from the first unknown kid.`), ''] : []),
     memoryTable(bench.load, bench.fetches),
@@ -576,3 +578,27 @@ main().catch((err: unknown) => {
   log(`bench: ${(err as Error).stack ?? String(err)}`)
   process.exit(1)
 })
+
+/**
+ * CPU µs of one raw signature check, `crypto.verify` on the token string (RS256: the valid
+ * token; ES256: a DPoP proof), in the driver before any load (same CPU model as the servers):
+ * the denominator of the "× raw" column, the one cost no verifier can skip.
+ */
+function rawVerifyCost (issuer: TestIssuer, token: string, proof: string): { rs256: number, es256: number } {
+  const rsa = createPublicKey({ key: issuer.currentKey.publicJwk as JsonWebKey, format: 'jwk' })
+  const ec = createPublicKey({ key: (JSON.parse(Buffer.from(proof.split('.')[0] as string, 'base64url').toString()) as { jwk: JsonWebKey }).jwk, format: 'jwk' })
+  const cost = (jws: string, key: KeyObject | { key: KeyObject, dsaEncoding: 'ieee-p1363' }): number => {
+    const dot = jws.lastIndexOf('.')
+    const once = (): boolean => verify('sha256', Buffer.from(jws.slice(0, dot), 'latin1'), key, Buffer.from(jws.slice(dot + 1), 'base64url'))
+    for (let i = 0; i < 200; i++) once()
+    const runs: number[] = []
+    for (let r = 0; r < 5; r++) {
+      const c0 = process.cpuUsage()
+      for (let i = 0; i < 400; i++) once()
+      const c = process.cpuUsage(c0)
+      runs.push((c.user + c.system) / 400)
+    }
+    return runs.sort((a, b) => a - b)[2] as number
+  }
+  return { rs256: cost(token, rsa), es256: cost(proof, { key: ec, dsaEncoding: 'ieee-p1363' }) }
+}

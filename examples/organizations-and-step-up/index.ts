@@ -15,7 +15,7 @@
 import { pathToFileURL } from 'node:url'
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
 import auth0Plugin, { claimIncludes, type Auth0PluginOptions, type Organization } from 'fastify-auth0-api'
-import { createTestIssuer } from 'fastify-auth0-api/testing'
+import { serveExample } from '../serve.js'
 
 export const NAMESPACE = 'https://example.com/'
 export const MFA = 'http://schemas.openid.net/pape/policies/2007/06/multi-factor'
@@ -53,31 +53,20 @@ export async function buildOrganizationsAndStepUp (options: Auth0PluginOptions =
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const tenant = (process.env.AUTH0_DOMAIN ?? '') !== '' || (process.env.AUTH0_ISSUER_BASE_URL ?? '') !== ''
-  const audience = process.env.AUTH0_AUDIENCE ?? 'https://api.example.com/'
-  const issuer = tenant ? undefined : await createTestIssuer({ audience })
-  const app = await buildOrganizationsAndStepUp(issuer === undefined ? {} : { issuerBaseURL: issuer.issuerBaseURL, audience, env: {} })
-  if (issuer !== undefined) app.addHook('onClose', async () => { await issuer.close() })
-  const url = await app.listen({ port: Number(process.env.PORT ?? 3000), host: process.env.HOST ?? '127.0.0.1' })
-  console.log(`Listening on ${url}`)
-  if (issuer !== undefined) {
+  await serveExample(async (local) => {
+    if (local === undefined) return { app: await buildOrganizationsAndStepUp() }
     const now = Math.floor(Date.now() / 1000)
     const member = { org_id: 'org_acme', org_name: 'acme', scope: 'read:projects write:billing' }
     const mfa = { [`${NAMESPACE}acr`]: MFA, [`${NAMESPACE}auth_time`]: now }
-    const curl = async (method: string, path: string, claims: Record<string, unknown>): Promise<string> =>
-      `curl -i -X ${method} -H 'Authorization: Bearer ${await issuer.token(claims)}' ${url}${path}`
-    console.log([
-      `# A local test issuer at ${issuer.issuerBaseURL} signs these tokens (audience ${audience}).`,
-      '# 200: a member of org_acme reads its projects',
-      await curl('GET', '/orgs/org_acme/projects', member),
-      '# 401 organization_not_allowed: another organization in the path',
-      await curl('GET', '/orgs/org_globex/projects', member),
-      '# 401 insufficient_user_authentication: billing needs an MFA login (acr_values, max_age in the challenge)',
-      await curl('POST', '/orgs/org_acme/billing', member),
-      '# 200: the same after a recent MFA login',
-      await curl('POST', '/orgs/org_acme/billing', { ...member, ...mfa }),
-      '# 403 check_failed: deleting needs the admin role',
-      await curl('DELETE', '/orgs/org_acme', { ...member, ...mfa })
-    ].join('\n'))
-  }
+    return {
+      app: await buildOrganizationsAndStepUp(local.options),
+      tries: [
+        { status: 200, what: 'a member of org_acme reads its projects', method: 'GET', path: '/orgs/org_acme/projects', token: await local.issuer.token(member) },
+        { status: 401, what: 'organization_not_allowed: another organization in the path', method: 'GET', path: '/orgs/org_globex/projects', token: await local.issuer.token(member) },
+        { status: 401, what: 'insufficient_user_authentication: billing needs an MFA login (acr_values, max_age in the challenge)', method: 'POST', path: '/orgs/org_acme/billing', token: await local.issuer.token(member) },
+        { status: 200, what: 'the same after a recent MFA login', method: 'POST', path: '/orgs/org_acme/billing', token: await local.issuer.token({ ...member, ...mfa }) },
+        { status: 403, what: 'check_failed: deleting needs the admin role', method: 'DELETE', path: '/orgs/org_acme', token: await local.issuer.token({ ...member, ...mfa }) }
+      ]
+    }
+  })
 }

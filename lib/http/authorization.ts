@@ -4,6 +4,7 @@
  * before anything decodes it.
  */
 import { InvalidRequestError, InvalidTokenError } from '../errors.js'
+import { jwsShaped } from '../jwt/compact.js'
 
 export interface Credentials {
   scheme: 'bearer' | 'dpop'
@@ -47,7 +48,8 @@ export function readCredentials (value: HeaderValue, count: number, maxTokenLeng
   const usual = value.startsWith('Bearer ') ? 'bearer' : value.startsWith('DPoP ') ? 'dpop' : undefined
   if (usual !== undefined) {
     const token = value.slice(usual === 'bearer' ? 7 : 5)
-    if (token.length <= maxTokenLength && B64TOKEN.test(token)) return { scheme: usual, token }
+    // A JWS (three base64url segments) is a b64token: one scan, which the JWS decoding reuses.
+    if (token.length <= maxTokenLength && (jwsShaped(token) || B64TOKEN.test(token))) return { scheme: usual, token }
   }
   // Leading and trailing whitespace is not part of a field value (RFC 9110 §5.5).
   const header = value.replace(OWS_AROUND, '')

@@ -100,9 +100,11 @@ export class TokenCache {
 
 /** Freezes parsed JSON (no cycles) throughout, so no request can alter what another one reads. */
 export function deepFreeze<T> (value: T): T {
-  if (typeof value === 'object' && value !== null) {
-    Object.freeze(value)
-    for (const member of Object.values(value)) deepFreeze(member)
+  Object.freeze(value)
+  // for…in: no array of values made per object (parsed JSON has no inherited enumerable members).
+  for (const name in value) {
+    const member = value[name]
+    if (typeof member === 'object' && member !== null) deepFreeze(member)
   }
   return value
 }
