@@ -213,4 +213,8 @@ t.test('bearer_methods_supported follows the plugin tokenSources while no protec
   await app.ready()
   // A cookie is no RFC 9728 method: only header, body and query are named.
   t.same((await app.inject({ url: WELL_KNOWN })).json().bearer_methods_supported, ['header', 'query'])
+  const plain = Fastify()
+  t.teardown(async () => { await plain.close() })
+  await plain.register(auth0Plugin, { issuerBaseURL: issuer.issuerBaseURL, audience: AUDIENCE, env: {}, publicBaseURL: 'https://api.example.com', resourceMetadata: true })
+  t.same((await plain.inject({ url: WELL_KNOWN })).json().bearer_methods_supported, ['header'], 'the default: the header alone')
 })
