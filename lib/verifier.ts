@@ -181,7 +181,7 @@ export class Verifier {
     const plugin = route.organization === false ? undefined : this.#config.organization
     const own = route.organization === false ? undefined : route.organization
     if (plugin === undefined && own === undefined) return this.#routePolicies(claims, route, request, auth, nonce)
-    const subject = request.subject ?? request
+    const { subject } = request
     const routeThen = (): MaybePromise<VerifyResult | AuthError> => own === undefined
       ? this.#routePolicies(claims, route, request, auth, nonce)
       : then(own(claims, subject, auth.scheme), (refused) => refused ?? this.#routePolicies(claims, route, request, auth, nonce))
@@ -204,7 +204,7 @@ export class Verifier {
     }
     if (!satisfies(claims, route)) return scopeRefusal(claims, route, scheme)
     if (route.check !== undefined) {
-      return then(route.check(claims, request.subject ?? request, scheme), (refused) => refused ?? result(claims, auth, nonce))
+      return then(route.check(claims, request.subject, scheme), (refused) => refused ?? result(claims, auth, nonce))
     }
     return result(claims, auth, nonce)
   }

@@ -19,9 +19,9 @@ export interface AuthRequest extends VerifyRequest, CertificateRequest {
   targetUrl?: (publicBaseURL: string | undefined) => string
   /**
    * The request the route's functions (organization, `check`) receive: the Fastify request in a
-   * hook, the object given to `fastify.auth0.verify()`. Default: this object.
+   * hook, the object given to `fastify.auth0.verify()`.
    */
-  subject?: unknown
+  subject: unknown
   /** The route pattern, for the diagnostics channels; read only when someone subscribes. */
   readonly route?: string | undefined
   /** Set to true by the token verifier when the verified-token cache answers (diagnostics channels). */

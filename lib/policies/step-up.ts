@@ -32,7 +32,7 @@ const TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/
 
 export function resolveStepUp (option: unknown, fail: (message: string) => never): ResolvedStepUp {
   if (option === undefined) return { acrClaim: 'acr', authTimeClaim: 'auth_time' }
-  if (typeof option !== 'object' || option === null || Array.isArray(option)) fail('stepUp must be { acrClaim?, authTimeClaim? }')
+  // A plain object: its type was checked with every top-level option's (lib/config/options.ts).
   const spec = option as Record<string, unknown>
   for (const key of Object.keys(spec)) {
     if (key !== 'acrClaim' && key !== 'authTimeClaim') fail(`stepUp: unknown option "${key}" (known: acrClaim, authTimeClaim)`)

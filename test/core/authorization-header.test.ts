@@ -6,7 +6,7 @@ import t from 'tap'
 import type { AddressInfo } from 'node:net'
 import { UnsupportedSchemeError } from '../../lib/index.js'
 import { harness } from '../helpers/app.js'
-import { BARE, bearerChallenge, expectError, expectInvalidRequest, expectInvalidToken } from '../helpers/expect.js'
+import { BARE, bearerChallenge, expectError, expectInvalidRequest, expectInvalidToken, expectErrorGrammar, expectGrammar } from '../helpers/expect.js'
 import { rawRequest } from '../helpers/raw-http.js'
 
 const NOT_A_JWT = 'not a JWT access token (opaque or encrypted); did the client request an audience?'
@@ -16,6 +16,7 @@ t.test('no Authorization header: 401 with the bare challenge, no error parameter
   const res = await h.app.inject({ url: '/private' })
   expectError(t, res, { status: 401, error: 'invalid_request', description: 'authorization header missing', challenge: BARE })
   t.notMatch(res.headers['www-authenticate'], /error=/, 'RFC 6750 §3.1: no error code without credentials')
+  expectGrammar(t, res)
   t.strictSame(h.issuer.requests, { discovery: 0, jwks: 0 }, 'nothing fetched')
   // The public route is untouched.
   const pub = await h.app.inject({ url: '/public' })
@@ -73,6 +74,7 @@ t.test('credentials of another scheme (Basic, Token, a bare JWT read as a scheme
   t.ok(err instanceof UnsupportedSchemeError)
   t.equal(err.reason, 'authorization_scheme_unsupported')
   t.strictSame(err.headers, { 'www-authenticate': BARE })
+  expectErrorGrammar(t, err)
 })
 
 t.test('another scheme on an optional route: anonymous, like no credentials', async (t) => {
@@ -147,6 +149,7 @@ t.test('two Authorization header lines over a real socket: 400, even on an optio
     t.equal(res.status, 400, `${path}: two lines`)
     t.strictSame(JSON.parse(res.body), { detail: { error: 'invalid_request', error_description: 'more than one Authorization header' } })
     t.equal(res.headers['www-authenticate'], challenge)
+    expectGrammar(t, { statusCode: res.status, headers: res.headers, body: res.body })
   }
 })
 
@@ -168,4 +171,5 @@ t.test('quotes in a description are escaped in the challenge (RFC 9110 quoted-st
   const res = await h.app.inject({ url: '/private', headers: { authorization: 'Bearer' } })
   t.equal(res.headers['www-authenticate'],
     'Bearer realm="api", error="invalid_request", error_description="Authorization header must be <scheme> <token>", DPoP algs="ES256"')
+  expectGrammar(t, res)
 })

@@ -17,6 +17,7 @@ import {
 } from '../../lib/index.js'
 import { safeDescription } from '../../lib/errors.js'
 import { checkRefusal } from '../helpers/www-authenticate.js'
+import { expectErrorGrammar, expectGrammar } from '../helpers/expect.js'
 
 const challenges = new Challenges({ realm: 'api', dpopAlgorithms: ['ES256', 'EdDSA'] })
 
@@ -27,8 +28,10 @@ t.test('bad DPoP proof: the error goes on the DPoP challenge, with algs', async 
   t.equal(err.scheme, 'dpop')
   challenges.apply(err, 'allowed')
   t.strictSame(err.headers, { 'www-authenticate': 'Bearer realm="api", DPoP error="invalid_dpop_proof", error_description="DPoP proof htm mismatch", algs="ES256 EdDSA"' })
+  expectErrorGrammar(t, err)
   challenges.apply(err, 'required')
   t.strictSame(err.headers, { 'www-authenticate': 'DPoP error="invalid_dpop_proof", error_description="DPoP proof htm mismatch", algs="ES256 EdDSA"' })
+  expectErrorGrammar(t, err)
   const cause = new Error('inner')
   t.equal(new InvalidDpopProofError('x', 'y', { cause }).cause, cause)
 })
@@ -43,28 +46,34 @@ t.test('nonce required: use_dpop_nonce on the DPoP challenge plus a DPoP-Nonce h
     'www-authenticate': 'Bearer realm="api", DPoP error="use_dpop_nonce", error_description="nonce required", algs="ES256 EdDSA"',
     'dpop-nonce': 'n-0S6_WzA2Mj'
   })
+  expectErrorGrammar(t, err)
 })
 
 t.test('a DPoP-scheme error on a Bearer-only route is reported on the Bearer challenge', async (t) => {
   const err = challenges.apply(new InvalidTokenError('token_expired', 'token expired', { scheme: 'dpop' }), 'disabled')
   t.strictSame(err.headers, { 'www-authenticate': 'Bearer realm="api", error="invalid_token", error_description="token expired"' })
+  expectErrorGrammar(t, err)
 })
 
 t.test('a Bearer-scheme error on a DPoP-only route is reported on the DPoP challenge', async (t) => {
   const err = challenges.apply(new InvalidTokenError('token_expired', 'token expired', { scheme: 'bearer' }), 'required')
   t.strictSame(err.headers, { 'www-authenticate': 'DPoP error="invalid_token", error_description="token expired", algs="ES256 EdDSA"' })
+  expectErrorGrammar(t, err)
 })
 
 t.test('an error with no scheme goes on Bearer, or on DPoP for a DPoP-only route', async (t) => {
   const allowed = challenges.apply(new InvalidRequestError('authorization_header_malformed', 'bad'), 'allowed')
   t.strictSame(allowed.headers, { 'www-authenticate': 'Bearer realm="api", error="invalid_request", error_description="bad", DPoP algs="ES256 EdDSA"' })
+  expectErrorGrammar(t, allowed)
   const required = challenges.apply(new InvalidRequestError('authorization_header_malformed', 'bad'), 'required')
   t.strictSame(required.headers, { 'www-authenticate': 'DPoP error="invalid_request", error_description="bad", algs="ES256 EdDSA"' })
+  expectErrorGrammar(t, required)
 })
 
 t.test('403 on the DPoP challenge carries scope too', async (t) => {
   const err = challenges.apply(new InsufficientScopeError(['read:messages', 'admin'], 'insufficient scope', 'dpop'), 'allowed')
   t.strictSame(err.headers, { 'www-authenticate': 'Bearer realm="api", DPoP error="insufficient_scope", error_description="insufficient scope", scope="read:messages admin", algs="ES256 EdDSA"' })
+  expectErrorGrammar(t, err)
 })
 
 t.test('missing credentials: bare challenges per mode', async (t) => {
@@ -94,6 +103,7 @@ t.test('challenge lines are memoised, with a bound', async (t) => {
   for (let i = 0; i < 1100; i++) {
     const err = memo.apply(new InsufficientScopeError([`scope-${i}`], 'insufficient scope', 'bearer'), 'disabled')
     t.equal(err.headers['www-authenticate'], `Bearer realm="api", error="insufficient_scope", error_description="insufficient scope", scope="scope-${i}"`)
+    expectGrammar(t, err)
   }
   // Past the bound, lines are still built correctly (just not remembered).
   t.equal(memo.line('disabled', { scheme: 'bearer', code: 'invalid_token', description: 'late' }), 'Bearer realm="api", error="invalid_token", error_description="late"')
@@ -119,6 +129,7 @@ t.test('any description is made RFC 6750 §3-safe where the error is made; body 
     t.equal(err.message, safe, 'the Error message is the same text')
     t.strictSame(err.toJSON(), { detail: { error: 'invalid_token', error_description: safe } })
     t.equal(err.headers['www-authenticate'], `Bearer realm="api", error="invalid_token", error_description="${safe}", DPoP algs="ES256 EdDSA"`)
+    expectGrammar(t, err)
     t.doesNotThrow(() => checkRefusal({ statusCode: 401, headers: err.headers, body: err.toJSON() }), 'the oracle accepts it')
   }
   t.equal(safeDescription('token expired'), 'token expired', 'our own descriptions come out unchanged')

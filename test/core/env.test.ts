@@ -9,7 +9,7 @@ import fastifyEnv from '@fastify/env'
 import auth0Plugin, { type Auth0PluginOptions } from '../../lib/index.js'
 import { createTestIssuer } from '../../lib/testing/index.js'
 import { AUDIENCE } from '../helpers/app.js'
-import { bearerChallenge, expectError } from '../helpers/expect.js'
+import { bearerChallenge, expectError, expectGrammar } from '../helpers/expect.js'
 
 const issuer = await createTestIssuer()
 t.teardown(async () => await issuer.close())
@@ -52,7 +52,9 @@ t.test('explicit options win over the environment', async (t) => {
   t.equal((await a.inject({ url: '/private', headers: await bearer() })).statusCode, 200)
   expectError(t, await a.inject({ url: '/private', headers: await bearer({ aud: 'https://env.example/' }) }),
     { status: 401, error: 'invalid_token', description: 'unexpected aud claim value', challenge: bearerChallenge('invalid_token', 'unexpected aud claim value', { mode: 'disabled' }) })
-  t.equal((await a.inject({ url: '/private' })).headers['www-authenticate'], 'Bearer realm="api"', 'dpop.mode option beats AUTH0_DPOP_MODE')
+  const bare = await a.inject({ url: '/private' })
+  t.equal(bare.headers['www-authenticate'], 'Bearer realm="api"', 'dpop.mode option beats AUTH0_DPOP_MODE')
+  expectGrammar(t, bare)
 })
 
 t.test('a domain option beats AUTH0_ISSUER_BASE_URL (no "both" error across sources)', async (t) => {
@@ -62,15 +64,21 @@ t.test('a domain option beats AUTH0_ISSUER_BASE_URL (no "both" error across sour
 
 t.test('AUTH0_DPOP_MODE from the environment', async (t) => {
   const disabled = await app(t, { issuerBaseURL: issuer.issuerBaseURL, audience: AUDIENCE, env: { AUTH0_DPOP_MODE: 'disabled' } })
-  t.equal((await disabled.inject({ url: '/private' })).headers['www-authenticate'], 'Bearer realm="api"')
+  const bearerOnly = await disabled.inject({ url: '/private' })
+  t.equal(bearerOnly.headers['www-authenticate'], 'Bearer realm="api"')
+  expectGrammar(t, bearerOnly)
   const required = await app(t, { issuerBaseURL: issuer.issuerBaseURL, audience: AUDIENCE, env: { AUTH0_DPOP_MODE: 'required' } })
-  t.equal((await required.inject({ url: '/private' })).headers['www-authenticate'], 'DPoP algs="ES256"')
+  const dpopOnly = await required.inject({ url: '/private' })
+  t.equal(dpopOnly.headers['www-authenticate'], 'DPoP algs="ES256"')
+  expectGrammar(t, dpopOnly)
 })
 
 t.test('empty or blank variables count as unset', async (t) => {
   const a = await app(t, { env: { AUTH0_DOMAIN: '', AUTH0_ISSUER_BASE_URL: issuer.issuerBaseURL, AUTH0_AUDIENCE: AUDIENCE, AUTH0_DPOP_MODE: ' ', AUTH0_PUBLIC_BASE_URL: '' } })
   t.equal((await a.inject({ url: '/private', headers: await bearer() })).statusCode, 200)
-  t.equal((await a.inject({ url: '/private' })).headers['www-authenticate'], 'Bearer realm="api", DPoP algs="ES256"')
+  const both = await a.inject({ url: '/private' })
+  t.equal(both.headers['www-authenticate'], 'Bearer realm="api", DPoP algs="ES256"')
+  expectGrammar(t, both)
 })
 
 t.test('variables of other names are not looked at', async (t) => {

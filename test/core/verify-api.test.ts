@@ -13,7 +13,7 @@ import {
   MissingCredentialsError
 } from '../../lib/index.js'
 import { harness } from '../helpers/app.js'
-import { BARE, bearerChallenge } from '../helpers/expect.js'
+import { BARE, bearerChallenge, expectErrorGrammar } from '../helpers/expect.js'
 
 async function caught (promise: Promise<unknown>): Promise<AuthError> {
   try {
@@ -53,6 +53,7 @@ t.test('no credentials: MissingCredentialsError, even when the requirements say 
     t.equal(err.message, 'authorization header missing')
     t.equal(err.reason, 'credentials_missing')
     t.strictSame(err.headers, { 'www-authenticate': BARE })
+    expectErrorGrammar(t, err)
     t.strictSame(err.toJSON(), { detail: { error: 'invalid_request', error_description: 'authorization header missing' } })
     t.equal(JSON.stringify(err), '{"detail":{"error":"invalid_request","error_description":"authorization header missing"}}')
   }
@@ -69,6 +70,7 @@ t.test('a bad token: InvalidTokenError with the reason and the challenge', async
   t.equal(err.reason, 'token_expired')
   t.equal(err.scheme, 'bearer')
   t.strictSame(err.headers, { 'www-authenticate': bearerChallenge('invalid_token', 'token expired') })
+  expectErrorGrammar(t, err)
   t.notOk(String(err.message).includes(token), 'no token in the message')
 })
 
@@ -82,6 +84,7 @@ t.test('missing scope: InsufficientScopeError with the required scopes', async (
   t.equal(err.reason, 'insufficient_scope')
   t.strictSame((err as InsufficientScopeError).requiredScopes, ['read:messages', 'write:messages'])
   t.strictSame(err.headers, { 'www-authenticate': bearerChallenge('insufficient_scope', 'missing scope write:messages', { scope: 'read:messages write:messages' }) })
+  expectErrorGrammar(t, err)
 })
 
 t.test('two authorization values (array of length 2): InvalidRequestError 400', async (t) => {
@@ -93,6 +96,7 @@ t.test('two authorization values (array of length 2): InvalidRequestError 400', 
   t.equal(err.error, 'invalid_request')
   t.equal(err.reason, 'authorization_header_repeated')
   t.strictSame(err.headers, { 'www-authenticate': bearerChallenge('invalid_request', 'more than one Authorization header') })
+  expectErrorGrammar(t, err)
   const empty = await caught(h.app.auth0.verify({ method: 'GET', url: '/socket', headers: { authorization: [] } }))
   t.ok(empty instanceof InvalidRequestError, 'an empty array is not "one header"')
 })

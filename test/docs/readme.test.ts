@@ -7,7 +7,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import t from 'tap'
 import { codeNames, docsFiles, root, section, tables } from '../helpers/markdown.js'
-import { pluginOptions } from '../helpers/option-types.js'
+import { members, pluginOptions } from '../helpers/option-types.js'
 
 const files = docsFiles()
 const readme = (files[0] as { text: string }).text
@@ -132,6 +132,28 @@ t.test('every plugin option is in the README options table, and every row names 
     }
   }
   t.same(unknown, [], 'every row names an option (and a member of its options object) that exists')
+})
+
+t.test('the options of secret, decryption, mtls, tokenSources, fetch and the policies: each member named in its README row', async (t) => {
+  const { options, nested } = pluginOptions()
+  const table = tables(section(readme, '## Options')).find((tb) => tb.header[0] === 'option')
+  const rowOf = (name: string): string => (table?.rows ?? []).filter((row) => new RegExp(`\`${name}[.\`]`).test(row[0] ?? '')).map((row) => row.join(' | ')).join('\n')
+  for (const name of ['secret', 'decryption', 'mtls', 'tokenSources', 'fetch', 'profile', 'maxTokenAge', 'requiredClaims', 'stepUp', 'organization']) {
+    t.ok(options.has(name), `${name} is a plugin option`)
+    const row = rowOf(name)
+    t.not(row, '', `${name} has a row`)
+    const missing = [...(nested.get(name) ?? [])].filter((member) => !new RegExp(`\\b${member}\\b`).test(row))
+    t.same(missing, [], `every member of ${name} is named in its row`)
+  }
+})
+
+t.test('every requireAuth option is in the README table under app.requireAuth', async (t) => {
+  const route = members('RequireAuthOptions')
+  t.ok(route.has('acr') && route.has('tokenSources'), 'the route options are read from lib/types.ts')
+  const table = tables(section(readme, '### `app.requireAuth(spec?)`')).find((tb) => tb.header[0] === 'field')
+  const documented = new Set((table?.rows ?? []).flatMap((row) => [...(row[0] ?? '').matchAll(/`(\w+)`/g)].map((m) => m[1] as string)))
+  t.same([...route.keys()].filter((name) => !documented.has(name)), [], 'every route option has a row')
+  t.same([...documented].filter((name) => !route.has(name)), [], 'every row names a route option')
 })
 
 t.test('examples: every directory under examples/ is listed in the README, and every one named in the docs exists', async (t) => {

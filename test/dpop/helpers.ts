@@ -87,6 +87,7 @@ export async function dpopHarness (
 export interface Asserts {
   equal (found: unknown, wanted: unknown, ...message: any[]): boolean
   same (found: unknown, wanted: unknown, ...message: any[]): boolean
+  ok (value: unknown, ...message: any[]): boolean
 }
 
 /** `{"detail":{"error":…,"error_description":…}}` */

@@ -8,6 +8,7 @@ import t from 'tap'
 import { redisStore } from '../../lib/redis/index.js'
 import { startRedis } from '../helpers/redis.js'
 import { body, dpopChallenge, dpopHarness } from './helpers.js'
+import { expectGrammar } from '../helpers/expect.js'
 
 t.test('in-memory stores are per instance: the documented limit', async (t) => {
   const a = await dpopHarness(t)
@@ -19,6 +20,7 @@ t.test('in-memory stores are per instance: the documented limit', async (t) => {
   t.equal(replay.statusCode, 401, 'a replay on the same instance is refused')
   t.same(replay.json(), body('invalid_dpop_proof', 'DPoP proof replayed'))
   t.equal(replay.headers['www-authenticate'], dpopChallenge('invalid_dpop_proof', 'DPoP proof replayed'))
+  expectGrammar(t, replay)
   t.equal((await b.send({ path: '/private', token, proof: dpop })).statusCode, 200, 'another instance never saw it: use a shared store')
 })
 
@@ -41,6 +43,7 @@ t.test('a shared Redis store: a proof used on A is a replay on B', async (t) => 
   t.equal(replay.statusCode, 401, 'B refuses the replay')
   t.same(replay.json(), body('invalid_dpop_proof', 'DPoP proof replayed'))
   t.equal(replay.headers['www-authenticate'], dpopChallenge('invalid_dpop_proof', 'DPoP proof replayed'))
+  expectGrammar(t, replay)
   t.equal((await b.send({ path: '/private', token, proof: await a.proofFor(token, '/private', { nonce }) })).statusCode, 200, 'B accepts a fresh proof with A\'s nonce')
 
   await redis.stop()

@@ -10,6 +10,7 @@ import t from 'tap'
 import auth0Plugin, { type Auth0PluginOptions } from '../../lib/index.js'
 import { startAuthorizationServer, type AuthorizationServer } from '../fixtures/authorization-server.js'
 import { callProtected, clientCredentialsToken, discover, dpopHandle, type DPoPKey } from '../fixtures/oauth-client.js'
+import { expectGrammar } from '../helpers/expect.js'
 
 const AUDIENCE = 'https://api.example.com/'
 
@@ -61,6 +62,7 @@ for (const trailingSlash of [true, false]) {
       const res = await callProtected(`${origin}/api/private`, token)
       t.equal(res.status, 401)
       t.equal(res.headers.get('www-authenticate'), 'Bearer realm="api", error="invalid_token", error_description="DPoP-bound token presented with the Bearer scheme", DPoP algs="ES256"')
+      expectGrammar(t, { statusCode: res.status, headers: { 'www-authenticate': res.headers.get('www-authenticate') ?? undefined }, body: res.body })
       t.same(res.challenges, [
         { scheme: 'bearer', parameters: { realm: 'api', error: 'invalid_token', error_description: 'DPoP-bound token presented with the Bearer scheme' } },
         { scheme: 'dpop', parameters: { algs: 'ES256' } }

@@ -5,6 +5,7 @@
 import t from 'tap'
 import { dpopKey } from '../../lib/testing/index.js'
 import { body, dpopChallenge, dpopHarness, type Asserts, type DpopHarness } from './helpers.js'
+import { expectGrammar } from '../helpers/expect.js'
 
 const BOUND_AS_BEARER = 'DPoP-bound token presented with the Bearer scheme'
 const NOT_BOUND = 'DPoP scheme used with a token that is not DPoP-bound'
@@ -54,9 +55,11 @@ async function run (t: Asserts, h: DpopHarness, path: string, c: Case): Promise<
     t.equal(res.json().auth.scheme, c.scheme.toLowerCase(), 'request.auth.scheme')
     t.equal(res.json().auth.jkt, c.bound && c.scheme === 'DPoP' ? h.key.jkt : undefined, 'request.auth.jkt')
     t.equal(res.headers['www-authenticate'], undefined, 'no challenge')
+    expectGrammar(t, res)
   } else {
     t.same(res.json(), body(c.error as string, c.description as string), 'body')
     t.equal(res.headers['www-authenticate'], c.challenge, 'challenge')
+    expectGrammar(t, res)
   }
 }
 
@@ -70,6 +73,7 @@ for (const mode of ['allowed', 'required', 'disabled'] as const) {
       t.equal(res.statusCode, 401)
       t.same(res.json(), body('invalid_request', 'authorization header missing'))
       t.equal(res.headers['www-authenticate'], anonymous[mode])
+      expectGrammar(t, res)
     })
     await t.test('Bearer scheme with a DPoP header', async (t) => {
       const token = await h.bearerToken()
@@ -82,6 +86,7 @@ for (const mode of ['allowed', 'required', 'disabled'] as const) {
         required: `DPoP error="invalid_request", error_description="${description}", algs="ES256"`,
         disabled: `Bearer realm="api", error="invalid_request", error_description="${description}"`
       }[mode])
+      expectGrammar(t, res)
     })
   })
 }
@@ -94,6 +99,7 @@ t.test('per-route dpop: "required" overrides the plugin mode', async (t) => {
       const res = await h.send({ path: '/required' })
       t.equal(res.statusCode, 401)
       t.equal(res.headers['www-authenticate'], 'DPoP algs="ES256"', 'the anonymous challenge is the route\'s')
+      expectGrammar(t, res)
     })
   }
 })
@@ -114,6 +120,7 @@ t.test('proof header rules (400 invalid_request, before the token is looked at)'
     t.equal(res.statusCode, 400)
     t.same(res.json(), body('invalid_request', description))
     t.equal(res.headers['www-authenticate'], challenge(description))
+    expectGrammar(t, res)
   }
   await t.test('DPoP scheme without a proof', async (t) => check(t, {}, 'DPoP proof header missing'))
   await t.test('empty DPoP header', async (t) => check(t, { dpop: '  ' }, 'DPoP proof header missing'))
@@ -131,6 +138,7 @@ t.test('proof header rules (400 invalid_request, before the token is looked at)'
     t.equal(res.statusCode, 401)
     t.same(res.json(), body('invalid_dpop_proof', 'DPoP proof is not a compact JWS with JSON header and payload'))
     t.equal(res.headers['www-authenticate'], dpopChallenge('invalid_dpop_proof', 'DPoP proof is not a compact JWS with JSON header and payload'))
+    expectGrammar(t, res)
   })
   await t.test('a good proof with a garbage token: the token error, on the DPoP challenge', async (t) => {
     const res = await h.send({ path: '/private', token: 'not-a-jwt', proof: await h.proofFor('not-a-jwt', '/private') })
@@ -138,6 +146,7 @@ t.test('proof header rules (400 invalid_request, before the token is looked at)'
     const description = 'not a JWT access token (opaque or encrypted); did the client request an audience?'
     t.same(res.json(), body('invalid_token', description))
     t.equal(res.headers['www-authenticate'], `Bearer realm="api", DPoP error="invalid_token", error_description="${description}", algs="ES256"`)
+    expectGrammar(t, res)
   })
 })
 
@@ -151,6 +160,7 @@ t.test('binding', async (t) => {
     t.equal(res.statusCode, 401)
     t.same(res.json(), body('invalid_token', description))
     t.equal(res.headers['www-authenticate'], `Bearer realm="api", DPoP error="invalid_token", error_description="DPoP proof key does not match the token binding (cnf.jkt)", algs="ES256"`)
+    expectGrammar(t, res)
   })
   await t.test('a valid DPoP request without the route scope → 403 on the DPoP challenge', async (t) => {
     const token = await h.boundToken({ scope: 'other' })
@@ -158,6 +168,7 @@ t.test('binding', async (t) => {
     t.equal(res.statusCode, 403)
     t.same(res.json(), body('insufficient_scope', 'missing scope read:messages'))
     t.equal(res.headers['www-authenticate'], 'Bearer realm="api", DPoP error="insufficient_scope", error_description="missing scope read:messages", scope="read:messages", algs="ES256"')
+    expectGrammar(t, res)
   })
   await t.test('with the scope → 200', async (t) => {
     const token = await h.boundToken({ scope: 'read:messages' })
@@ -173,5 +184,6 @@ t.test('binding', async (t) => {
     t.equal(bad.statusCode, 401)
     t.same(bad.json(), body('invalid_dpop_proof', 'DPoP proof htu does not match the request URL'))
     t.equal(bad.headers['www-authenticate'], dpopChallenge('invalid_dpop_proof', 'DPoP proof htu does not match the request URL'))
+    expectGrammar(t, bad)
   })
 })

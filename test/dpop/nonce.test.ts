@@ -5,6 +5,7 @@
 import t from 'tap'
 import { DpopNonces } from '../../lib/dpop/nonce.js'
 import { body, dpopChallenge, dpopHarness } from './helpers.js'
+import { expectGrammar } from '../helpers/expect.js'
 
 const SECRET = 'a shared secret of at least thirty-two bytes'
 
@@ -44,6 +45,7 @@ t.test('nonce challenge and retry', async (t) => {
   t.equal(first.statusCode, 401)
   t.same(first.json(), body('use_dpop_nonce', USE_NONCE))
   t.equal(first.headers['www-authenticate'], dpopChallenge('use_dpop_nonce', USE_NONCE))
+  expectGrammar(t, first)
   const nonce = first.headers['dpop-nonce'] as string
   t.match(nonce, /^[A-Za-z0-9_-]{43}$/)
   t.equal(nonce, new DpopNonces({ secret: SECRET, windowSeconds: 300 }).current(), 'the current window\'s nonce')
@@ -56,12 +58,14 @@ t.test('nonce challenge and retry', async (t) => {
   t.equal(stale.statusCode, 401)
   t.same(stale.json(), body('use_dpop_nonce', USE_NONCE))
   t.equal(stale.headers['www-authenticate'], dpopChallenge('use_dpop_nonce', USE_NONCE))
+  expectGrammar(t, stale)
   t.equal(stale.headers['dpop-nonce'], nonce)
 
   const typed = await h.send({ path: '/private', token, proof: await h.proofFor(token, '/private', { claims: { nonce: 7 } }) })
   t.equal(typed.statusCode, 401)
   t.same(typed.json(), body('invalid_dpop_proof', 'DPoP proof nonce must be a string'))
   t.equal(typed.headers['www-authenticate'], dpopChallenge('invalid_dpop_proof', 'DPoP proof nonce must be a string'))
+  expectGrammar(t, typed)
 
   const wrongHtm = await h.send({ path: '/private', token, proof: await h.proofFor(token, '/private', { method: 'POST' }) })
   t.same(wrongHtm.json(), body('invalid_dpop_proof', 'DPoP proof htm does not match the request method'), 'other proof errors come before the nonce')
@@ -86,6 +90,7 @@ t.test('a nonce from the previous window passes and the response carries the cur
   t.equal(refused.statusCode, 401)
   t.same(refused.json(), body('use_dpop_nonce', USE_NONCE))
   t.equal(refused.headers['www-authenticate'], dpopChallenge('use_dpop_nonce', USE_NONCE))
+  expectGrammar(t, refused)
   t.equal(refused.headers['dpop-nonce'], current)
 })
 
@@ -106,6 +111,7 @@ t.test('nonce: true uses a random secret; required mode challenges on DPoP only'
   t.equal(first.statusCode, 401)
   t.same(first.json(), body('use_dpop_nonce', USE_NONCE))
   t.equal(first.headers['www-authenticate'], `DPoP error="use_dpop_nonce", error_description="${USE_NONCE}", algs="ES256"`)
+  expectGrammar(t, first)
   const nonce = first.headers['dpop-nonce'] as string
   t.not(nonce, new DpopNonces({ secret: SECRET, windowSeconds: 300 }).current())
   const retry = await h.send({ path: '/private', token, proof: await h.proofFor(token, '/private', { nonce }) })

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto'
 import { calculateJwkThumbprint, exportJWK, SignJWT, type JWK } from 'jose'
 import { dpopKey, proof } from '../../lib/testing/index.js'
 import { body, dpopChallenge, dpopHarness, ORIGIN, type Asserts } from './helpers.js'
+import { expectGrammar } from '../helpers/expect.js'
 
 const h = await dpopHarness(t)
 const token = await h.boundToken()
@@ -20,6 +21,7 @@ async function refused (t: Asserts, proofValue: string, description: string): Pr
   t.equal(res.statusCode, 401, 'status')
   t.same(res.json(), body('invalid_dpop_proof', description), 'body')
   t.equal(res.headers['www-authenticate'], dpopChallenge('invalid_dpop_proof', description), 'challenge')
+  expectGrammar(t, res)
   t.equal(res.headers['dpop-nonce'], undefined, 'no nonce when nonces are off')
 }
 
@@ -28,6 +30,7 @@ t.test('a valid proof with a bound token is accepted', async (t) => {
   t.equal(res.statusCode, 200)
   t.same(res.json(), { sub: 'test-user', auth: { scheme: 'dpop', token, jkt: h.key.jkt } }, 'request.auth carries scheme, token and jkt')
   t.equal(res.headers['www-authenticate'], undefined)
+  expectGrammar(t, res)
   t.equal(res.headers['dpop-nonce'], undefined)
 })
 
@@ -109,6 +112,7 @@ t.test('claims', async (t) => {
     t.equal(res.statusCode, 401)
     t.same(res.json(), body('invalid_dpop_proof', 'DPoP proof htu does not match the request URL'))
     t.equal(res.headers['www-authenticate'], dpopChallenge('invalid_dpop_proof', 'DPoP proof htu does not match the request URL'))
+    expectGrammar(t, res)
   })
   await t.test('htu with userinfo', async (t) => refused(t, await h.proofFor(token, '/private', { claims: { htu: 'http://user@api.example.com/private' } }), 'DPoP proof htu is not an absolute http(s) URL'))
   await t.test('iat missing', async (t) => refused(t, await h.proofFor(token, '/private', { claims: { iat: undefined } }), 'DPoP proof iat missing or not a number'))
@@ -159,6 +163,7 @@ t.test('configurable algorithms: PS256 and EdDSA proofs, advertised in algs=', a
   const res = await app.send({ path: '/private', token: es, proof: await app.proofFor(es, '/private') })
   t.equal(res.statusCode, 401)
   t.equal(res.headers['www-authenticate'], dpopChallenge('invalid_dpop_proof', 'DPoP proof algorithm not allowed', 'PS256 EdDSA'))
+  expectGrammar(t, res)
 })
 
 t.test('RSA proof key below 2048 bits is refused by jose', async (t) => {
@@ -176,4 +181,5 @@ t.test('RSA proof key below 2048 bits is refused by jose', async (t) => {
   t.equal(res.statusCode, 401)
   t.same(res.json(), body('invalid_dpop_proof', 'DPoP proof could not be verified with its jwk'))
   t.equal(res.headers['www-authenticate'], dpopChallenge('invalid_dpop_proof', 'DPoP proof could not be verified with its jwk', 'RS256'))
+  expectGrammar(t, res)
 })

@@ -7,6 +7,7 @@ import t from 'tap'
 import { proof } from '../../lib/testing/index.js'
 import { body, dpopHarness, type DpopHarness } from './helpers.js'
 import { rawRequest, type RawResponse } from './raw-http.js'
+import { expectGrammar } from '../helpers/expect.js'
 
 const challenge400 = (description: string): string => `Bearer realm="api", DPoP error="invalid_request", error_description="${description}", algs="ES256"`
 
@@ -21,15 +22,17 @@ function refused (t: Tap, res: RawResponse, description: string): void {
   t.equal(res.status, 400, 'status')
   t.same(res.json(), body('invalid_request', description), 'body')
   t.equal(res.headers['www-authenticate'], challenge400(description), 'challenge')
+  expectGrammar(t, { statusCode: res.status, headers: res.headers, body: res.body })
 }
 
 function htuMismatch (t: Tap, res: RawResponse): void {
   t.equal(res.status, 401, 'status')
   t.same(res.json(), body('invalid_dpop_proof', 'DPoP proof htu does not match the request URL'), 'body')
   t.equal(res.headers['www-authenticate'], 'Bearer realm="api", DPoP error="invalid_dpop_proof", error_description="DPoP proof htu does not match the request URL", algs="ES256"', 'challenge')
+  expectGrammar(t, { statusCode: res.status, headers: res.headers, body: res.body })
 }
 
-interface Tap { equal (a: unknown, b: unknown, ...m: any[]): boolean, same (a: unknown, b: unknown, ...m: any[]): boolean }
+interface Tap { equal (a: unknown, b: unknown, ...m: any[]): boolean, same (a: unknown, b: unknown, ...m: any[]): boolean, ok (a: unknown, ...m: any[]): boolean }
 
 t.test('no proxy trust (default)', async (t) => {
   const h = await dpopHarness(t)

@@ -8,6 +8,7 @@ import { ReplayGuard } from '../../lib/dpop/replay.js'
 import { InvalidDpopProofError, ReplayStoreUnavailableError, type ReplayStore } from '../../lib/index.js'
 import { dpopKey } from '../../lib/testing/index.js'
 import { body, dpopChallenge, dpopHarness } from './helpers.js'
+import { expectGrammar } from '../helpers/expect.js'
 
 t.test('ReplayGuard', async (t) => {
   const seen: Array<[string, number]> = []
@@ -54,6 +55,7 @@ t.test('through the app', async (t) => {
     t.equal(again.statusCode, 401)
     t.same(again.json(), body('invalid_dpop_proof', REPLAYED))
     t.equal(again.headers['www-authenticate'], dpopChallenge('invalid_dpop_proof', REPLAYED))
+    expectGrammar(t, again)
   })
   await t.test('the same jti with another key is not a replay (the key is part of the replay key)', async (t) => {
     const jti = 'shared-jti'
@@ -76,6 +78,7 @@ t.test('through the app', async (t) => {
     const refused = await h.send({ path: '/private', token: expired, proof: await h.proofFor(expired, '/private', { jti }) })
     t.same(refused.json(), body('invalid_token', 'token expired'))
     t.equal(refused.headers['www-authenticate'], 'Bearer realm="api", DPoP error="invalid_token", error_description="token expired", algs="ES256"')
+    expectGrammar(t, refused)
     const unbound = await h.bearerToken()
     const notBound = await h.send({ path: '/private', token: unbound, proof: await h.proofFor(unbound, '/private', { jti }) })
     t.same(notBound.json(), body('invalid_token', 'DPoP scheme used with a token that is not DPoP-bound'))
@@ -93,9 +96,11 @@ t.test('a custom store, and custom proof windows', async (t) => {
   const old = await h.send({ path: '/private', token, proof: await h.proofFor(token, '/private', { iat: Math.floor(Date.now() / 1000) - 61 }) })
   t.same(old.json(), body('invalid_dpop_proof', 'DPoP proof iat too old'), 'iatOffset 60')
   t.equal(old.headers['www-authenticate'], dpopChallenge('invalid_dpop_proof', 'DPoP proof iat too old'))
+  expectGrammar(t, old)
   const ahead = await h.send({ path: '/private', token, proof: await h.proofFor(token, '/private', { iat: Math.ceil(Date.now() / 1000) + 6 }) })
   t.same(ahead.json(), body('invalid_dpop_proof', 'DPoP proof iat in the future'), 'iatLeeway 5')
   t.equal(ahead.headers['www-authenticate'], dpopChallenge('invalid_dpop_proof', 'DPoP proof iat in the future'))
+  expectGrammar(t, ahead)
 })
 
 t.test('a failing store fails closed with 503', async (t) => {
@@ -106,4 +111,5 @@ t.test('a failing store fails closed with 503', async (t) => {
   t.same(res.json(), body('temporarily_unavailable', 'DPoP replay check unavailable'))
   t.equal(res.headers['retry-after'], '5')
   t.equal(res.headers['www-authenticate'], undefined)
+  expectGrammar(t, res)
 })

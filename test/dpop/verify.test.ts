@@ -5,6 +5,7 @@
 import t from 'tap'
 import { InternalAuthError, InvalidDpopProofError, InvalidRequestError } from '../../lib/index.js'
 import { dpopHarness } from './helpers.js'
+import { expectErrorGrammar } from '../helpers/expect.js'
 
 t.test('absolute URL', async (t) => {
   const h = await dpopHarness(t)
@@ -20,8 +21,11 @@ t.test('absolute URL', async (t) => {
   const err = await h.app.auth0.verify({ method: 'GET', url, headers: await headersWith([one, one]) }).catch((e: unknown) => e)
   t.type(err, InvalidRequestError)
   t.match(err, { statusCode: 400, reason: 'dpop_proof_repeated', headers: { 'www-authenticate': 'Bearer realm="api", DPoP error="invalid_request", error_description="more than one DPoP header", algs="ES256"' } })
+  expectErrorGrammar(t, err)
 
-  t.match(await h.app.auth0.verify({ method: 'GET', url, headers: await headersWith(undefined) }).catch((e: unknown) => e), {
+  const missing = await h.app.auth0.verify({ method: 'GET', url, headers: await headersWith(undefined) }).catch((e: unknown) => e)
+  expectErrorGrammar(t, missing)
+  t.match(missing, {
     statusCode: 400,
     error: 'invalid_request',
     reason: 'dpop_proof_missing',
@@ -35,7 +39,10 @@ t.test('absolute URL', async (t) => {
     reason: 'proof_replayed',
     headers: { 'www-authenticate': 'Bearer realm="api", DPoP error="invalid_dpop_proof", error_description="DPoP proof replayed", algs="ES256"' }
   })
-  t.match(await h.app.auth0.verify({ method: 'GET', url: 'ws://api.example.com/ws', headers: await headersWith(await h.proofFor(token, '/ws')) }).catch((e: unknown) => e), {
+  expectErrorGrammar(t, replay)
+  const wsUrl = await h.app.auth0.verify({ method: 'GET', url: 'ws://api.example.com/ws', headers: await headersWith(await h.proofFor(token, '/ws')) }).catch((e: unknown) => e)
+  expectErrorGrammar(t, wsUrl)
+  t.match(wsUrl, {
     statusCode: 400,
     error: 'invalid_request',
     reason: 'request_url_invalid',

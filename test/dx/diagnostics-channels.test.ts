@@ -21,7 +21,7 @@ import auth0Plugin, {
   type VerifyContext
 } from '../../lib/index.js'
 import { createTestIssuer, dpopKey, proof, type TestIssuer } from '../../lib/testing/index.js'
-import { BARE, bearerChallenge, expectError, expectInvalidToken, expectUnavailable } from '../helpers/expect.js'
+import { BARE, bearerChallenge, expectError, expectInvalidToken, expectUnavailable, expectErrorGrammar, expectGrammar } from '../helpers/expect.js'
 
 const AUDIENCE = 'https://api.example.com/'
 const HOST = 'api.example.com'
@@ -167,6 +167,7 @@ t.test('the tracing channel wraps each verification: start, end, asyncStart, asy
   t.equal(error?.message, 'token expired')
   t.equal(error?.cause, undefined, 'no cause (jose keeps the claims on its errors)')
   t.equal(error?.headers['www-authenticate'], expired.headers['www-authenticate'], 'the reply\'s headers')
+  expectErrorGrammar(t, error)
   t.match(failed?.channel === 'error' ? failed.snapshot : {}, { outcome: 'refused', reason: 'token_expired', statusCode: 401, scheme: 'bearer', cached: false })
 
   // A subscriber changing what it got cannot change the reply.
@@ -176,8 +177,10 @@ t.test('the tracing channel wraps each verification: start, end, asyncStart, asy
   t.teardown(() => { errors.unsubscribe(vandal) })
   const again = await app.inject({ url: '/items/1', headers: { authorization: `Bearer ${await mint(issuer, {}, { expiresIn: -60 })}` } })
   t.equal(again.headers['www-authenticate'], bearerChallenge('invalid_token', 'token expired'))
+  expectGrammar(t, again)
   const missing = await app.inject({ url: '/items/1' })
   t.equal(missing.headers['www-authenticate'], BARE, 'nor the refusal prepared for the route')
+  expectGrammar(t, missing)
 })
 
 t.test('a synchronous verification stays synchronous while subscribed: the hook calls done before it returns', async (t) => {

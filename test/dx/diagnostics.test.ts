@@ -8,6 +8,7 @@ import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
 import t, { type Test } from 'tap'
 import auth0Plugin, { AuthError, InsufficientScopeError, InvalidTokenError, MissingCredentialsError, type Auth0PluginOptions } from '../../lib/index.js'
 import { createTestIssuer, type TestIssuer } from '../../lib/testing/index.js'
+import { expectGrammar, expectErrorGrammar } from '../helpers/expect.js'
 
 const AUDIENCE = 'https://api.example.com/'
 
@@ -53,6 +54,7 @@ t.test('onAuthError sees every failure, with the error and the request, and noth
   t.ok(seen[0]?.error instanceof MissingCredentialsError && seen[1]?.error instanceof InsufficientScopeError && seen[2]?.error instanceof InvalidTokenError)
   t.equal(seen[0]?.url, '/messages?x=1', 'the Fastify request is passed')
   t.match(seen[1]?.error.headers['www-authenticate'], /error="insufficient_scope", error_description="missing scope read:messages", scope="read:messages"/, 'headers are filled before the hook runs')
+  expectErrorGrammar(t, seen[1]?.error)
   t.equal(new Set(seen.map((s) => s.id)).size, 4)
 })
 
@@ -80,6 +82,7 @@ t.test('a failing onAuthError is logged and swallowed: the reply is the default 
     t.equal(res.statusCode, 401, name)
     t.same(res.json(), { detail: { error: 'invalid_token', error_description: 'token expired' } })
     t.match(res.headers['www-authenticate'], /^Bearer realm="api", error="invalid_token", error_description="token expired"/)
+    expectGrammar(t, res)
     const failure = logs.find((l) => l.msg === 'fastify-auth0-api: onAuthError hook failed')
     t.match(failure, { level: 50, reason: 'token_expired', err: { message: 'metrics down' } }, `${name}: logged at error with the reason`)
     t.notMatch(JSON.stringify(logs), token, 'the token is never logged')
@@ -114,11 +117,13 @@ t.test('errorResponse formats the body; status and authentication headers stay',
   t.equal(forbidden.headers['content-type'], 'application/problem+json; charset=utf-8')
   t.same(forbidden.json(), { type: 'https://errors.example.com/insufficient_scope', title: 'insufficient_scope', status: 403, detail: 'missing scope read:messages', instance: '/messages' })
   t.equal(forbidden.headers['www-authenticate'], 'Bearer realm="api", error="insufficient_scope", error_description="missing scope read:messages", scope="read:messages", DPoP algs="ES256"')
+  expectGrammar(t, forbidden)
 
   const missing = await app.inject({ url: '/with-schema' })
   t.equal(missing.statusCode, 401)
   t.same(missing.json(), { type: 'https://errors.example.com/credentials_missing', title: 'invalid_request', status: 401, detail: 'authorization header missing', instance: '/with-schema' })
   t.equal(missing.headers['www-authenticate'], 'Bearer realm="api", DPoP algs="ES256"')
+  expectGrammar(t, missing)
 })
 
 t.test('errorResponse may return a string, a Buffer, or undefined for the default body', async (t) => {
@@ -155,6 +160,7 @@ t.test('a failing errorResponse is logged and the default body goes out', async 
     t.equal(res.headers['content-type'], 'application/json; charset=utf-8')
     t.same(res.json(), { detail: { error: 'invalid_request', error_description: 'authorization header missing' } })
     t.equal(res.headers['www-authenticate'], 'Bearer realm="api", DPoP algs="ES256"')
+    expectGrammar(t, res)
     t.match(logs.find((l) => l.msg === 'fastify-auth0-api: errorResponse hook failed, default body sent'), { level: 50, reason: 'credentials_missing', err: { message } })
   }
 })
@@ -171,6 +177,7 @@ t.test('an outage keeps Retry-After with a custom body; both hooks see the same 
   t.same(res.json(), { code: 'temporarily_unavailable' })
   t.match(res.headers['retry-after'], /^\d+$/)
   t.equal(res.headers['www-authenticate'], undefined)
+  expectGrammar(t, res)
   t.equal(seen.length, 2)
   t.equal(seen[0], seen[1])
 })

@@ -9,7 +9,7 @@ import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fast
 import t, { type Test } from 'tap'
 import auth0Plugin, { AuthError, type Auth0PluginOptions } from '../../lib/index.js'
 import { createTestIssuer, type TestIssuer } from '../../lib/testing/index.js'
-import { BARE, bearerChallenge, expectError, expectInvalidToken, expectUnavailable } from '../helpers/expect.js'
+import { BARE, bearerChallenge, expectError, expectInvalidToken, expectUnavailable, expectGrammar } from '../helpers/expect.js'
 
 const AUDIENCE = 'https://api.example.com/'
 
@@ -59,6 +59,7 @@ t.test('without it: verify()\'s AuthError gets Fastify\'s body (the problem this
   t.equal(res.statusCode, 401)
   t.same(res.json(), { statusCode: 401, error: 'Unauthorized', message: 'authorization header missing' })
   t.equal(res.headers['www-authenticate'], BARE)
+  expectGrammar(t, res)
 })
 
 t.test('app.setErrorHandler(app.auth0.errorHandler): verify() answers exactly as the hook does', async (t) => {
@@ -144,6 +145,7 @@ t.test('onAuthError and errorResponse run for verify()\'s errors too (an async h
   t.equal(res.statusCode, 401)
   t.match(res.headers['content-type'], /^application\/problem\+json/)
   t.equal(res.headers['www-authenticate'], BARE)
+  expectGrammar(t, res)
   t.same(res.json(), { title: 'invalid_request', status: 401 })
   t.same(reasons, ['credentials_missing'])
   const boom = await app.inject({ url: '/boom' })

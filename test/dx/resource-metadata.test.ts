@@ -9,6 +9,7 @@ import * as oauth from 'oauth4webapi'
 import t, { type Test } from 'tap'
 import auth0Plugin, { type Auth0PluginOptions } from '../../lib/index.js'
 import { createTestIssuer, type TestIssuer } from '../../lib/testing/index.js'
+import { expectGrammar } from '../helpers/expect.js'
 
 const AUDIENCE = 'https://api.example.com/'
 const WELL_KNOWN = '/.well-known/oauth-protected-resource'
@@ -54,19 +55,24 @@ t.test('every 401 challenge names the metadata URL; 403 and 400 do not', async (
   const missing = await app.inject({ url: '/messages' })
   t.equal(missing.statusCode, 401)
   t.equal(missing.headers['www-authenticate'], `Bearer realm="api", resource_metadata="${url}", DPoP algs="ES256", resource_metadata="${url}"`)
+  expectGrammar(t, missing)
   const expired = await app.inject({ url: '/messages', headers: { authorization: `Bearer ${await issuer.token({ scope: 'read:messages' }, { expiresIn: -60 })}` } })
   t.equal(expired.statusCode, 401)
   t.equal(expired.headers['www-authenticate'], `Bearer realm="api", error="invalid_token", error_description="token expired", resource_metadata="${url}", DPoP algs="ES256", resource_metadata="${url}"`)
+  expectGrammar(t, expired)
   const forbidden = await app.inject({ url: '/messages', headers: { authorization: `Bearer ${await issuer.token()}` } })
   t.equal(forbidden.statusCode, 403)
   t.notMatch(forbidden.headers['www-authenticate'], 'resource_metadata')
+  expectGrammar(t, forbidden)
   const malformed = await app.inject({ url: '/messages', headers: { authorization: 'Bearer a b' } })
   t.equal(malformed.statusCode, 400)
   t.notMatch(malformed.headers['www-authenticate'], 'resource_metadata')
+  expectGrammar(t, malformed)
   // Another scheme is answered like no credentials (RFC 6750 §3): a 401 that names the metadata.
   const foreign = await app.inject({ url: '/messages', headers: { authorization: 'Basic eDp5' } })
   t.equal(foreign.statusCode, 401)
   t.match(foreign.headers['www-authenticate'], 'resource_metadata=')
+  expectGrammar(t, foreign)
 })
 
 t.test('a resource with a path: the well-known path is inserted before it (RFC 9728 §3.1)', async (t) => {
@@ -96,6 +102,7 @@ t.test('a resource with a path: the well-known path is inserted before it (RFC 9
   }, 'no DPoP members when DPoP is disabled; configured scopes merged')
   const missing = await app.inject({ url: '/messages' })
   t.equal(missing.headers['www-authenticate'], 'Bearer realm="api", resource_metadata="https://api.example.com/.well-known/oauth-protected-resource/v1/"')
+  expectGrammar(t, missing)
 })
 
 t.test('DPoP required: dpop_bound_access_tokens_required', async (t) => {
@@ -120,7 +127,9 @@ t.test('several issuers, the public base URL from the environment, and a resolve
 t.test('off by default', async (t) => {
   const { app } = await setup(t, { publicBaseURL: 'https://api.example.com' })
   t.equal((await app.inject({ url: WELL_KNOWN })).statusCode, 404)
-  t.notMatch((await app.inject({ url: '/messages' })).headers['www-authenticate'], 'resource_metadata')
+  const withoutMetadata = await app.inject({ url: '/messages' })
+  t.notMatch(withoutMetadata.headers['www-authenticate'], 'resource_metadata')
+  expectGrammar(t, withoutMetadata)
   const off = await setup(t, { publicBaseURL: 'https://api.example.com', resourceMetadata: false })
   t.equal((await off.app.inject({ url: WELL_KNOWN })).statusCode, 404)
 })
@@ -173,6 +182,7 @@ t.test('an MCP-style client finds the authorization server from a 401 alone (oau
 
   const first = await fetch(resource, { method: 'POST' })
   t.equal(first.status, 401)
+  expectGrammar(t, { statusCode: first.status, headers: { 'www-authenticate': first.headers.get('www-authenticate') ?? undefined }, body: await first.clone().text() })
   const metadataUrl = /resource_metadata="([^"]+)"/.exec(first.headers.get('www-authenticate') ?? '')?.[1]
   t.equal(metadataUrl, `http://127.0.0.1:${port}/.well-known/oauth-protected-resource/mcp`)
 
@@ -203,4 +213,8 @@ t.test('bearer_methods_supported follows the plugin tokenSources while no protec
   await app.ready()
   // A cookie is no RFC 9728 method: only header, body and query are named.
   t.same((await app.inject({ url: WELL_KNOWN })).json().bearer_methods_supported, ['header', 'query'])
+  const plain = Fastify()
+  t.teardown(async () => { await plain.close() })
+  await plain.register(auth0Plugin, { issuerBaseURL: issuer.issuerBaseURL, audience: AUDIENCE, env: {}, publicBaseURL: 'https://api.example.com', resourceMetadata: true })
+  t.same((await plain.inject({ url: WELL_KNOWN })).json().bearer_methods_supported, ['header'], 'the default: the header alone')
 })

@@ -4,6 +4,7 @@
 import { createTestIssuer } from 'fastify-auth0-api/testing'
 import t from 'tap'
 import { buildBasic } from '../../examples/basic/index.js'
+import { expectGrammar } from '../helpers/expect.js'
 
 t.test('basic: public is open, private needs a valid token', async (t) => {
   const issuer = await createTestIssuer()
@@ -21,6 +22,7 @@ t.test('basic: public is open, private needs a valid token', async (t) => {
   const missing = await app.inject({ url: '/api/private' })
   t.equal(missing.statusCode, 401)
   t.equal(missing.headers['www-authenticate'], 'Bearer realm="api", DPoP algs="ES256"')
+  expectGrammar(t, missing)
 
   const otherAudience = await app.inject({ url: '/api/private', headers: { authorization: `Bearer ${await issuer.token({ aud: 'https://other.example.com/' })}` } })
   t.equal(otherAudience.statusCode, 401)

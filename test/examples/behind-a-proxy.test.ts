@@ -5,6 +5,7 @@
 import { createTestIssuer } from 'fastify-auth0-api/testing'
 import t from 'tap'
 import { buildBehindAProxy } from '../../examples/behind-a-proxy/index.js'
+import { expectGrammar } from '../helpers/expect.js'
 
 t.test('forwarded requests, public URLs in challenges and metadata', async (t) => {
   const issuer = await createTestIssuer()
@@ -20,6 +21,7 @@ t.test('forwarded requests, public URLs in challenges and metadata', async (t) =
   const missing = await app.inject({ url: '/messages', headers: forwarded })
   t.equal(missing.statusCode, 401)
   t.equal(missing.headers['www-authenticate'], `Bearer realm="api", resource_metadata="${metadataUrl}", DPoP algs="ES256", resource_metadata="${metadataUrl}"`)
+  expectGrammar(t, missing)
 
   const metadata = await app.inject({ url: '/.well-known/oauth-protected-resource/api', headers: forwarded })
   t.same(metadata.json(), {

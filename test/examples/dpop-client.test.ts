@@ -8,6 +8,7 @@ import { createTestIssuer } from 'fastify-auth0-api/testing'
 import t from 'tap'
 import { buildDpopApi, createDpopClient } from '../../examples/dpop-client/index.js'
 import { compileExamples } from '../helpers/example-process.js'
+import { expectGrammar } from '../helpers/expect.js'
 
 const AUDIENCE = 'https://api.example.com/'
 
@@ -40,6 +41,7 @@ t.test('dpop-client: nonce challenge, retry, then 200; bearer and foreign keys r
   const bearer = await fetch(`${base}/api/messages`, { headers: { authorization: `Bearer ${token}` } })
   t.equal(bearer.status, 400, 'Bearer is refused on a DPoP-required API')
   t.equal(bearer.headers.get('www-authenticate')?.startsWith('DPoP '), true)
+  expectGrammar(t, { statusCode: bearer.status, headers: { 'www-authenticate': bearer.headers.get('www-authenticate') ?? undefined }, body: await bearer.text() })
 })
 
 t.test('dpop-client runs as a program', async (t) => {

@@ -7,6 +7,7 @@ import { promisify } from 'node:util'
 import { createTestIssuer } from 'fastify-auth0-api/testing'
 import t from 'tap'
 import { buildOrganizationsAndStepUp, MFA, NAMESPACE } from '../../examples/organizations-and-step-up/index.js'
+import { expectGrammar } from '../helpers/expect.js'
 
 const root = new URL('../../', import.meta.url).pathname
 
@@ -16,6 +17,7 @@ t.test('organizations, step-up and a claim check, in process', async (t) => {
   t.teardown(async () => { await app.close(); await issuer.close() })
   const call = async (method: 'GET' | 'POST' | 'DELETE', url: string, claims: Record<string, unknown>): Promise<{ status: number, body: Record<string, unknown>, challenge: string | undefined }> => {
     const res = await app.inject({ method, url, headers: { authorization: `Bearer ${await issuer.token(claims)}` } })
+    expectGrammar(t, res)
     return { status: res.statusCode, body: res.json(), challenge: res.headers['www-authenticate'] as string | undefined }
   }
   const member = { org_id: 'org_acme', scope: 'read:projects write:billing', azp: 'spa-client' }

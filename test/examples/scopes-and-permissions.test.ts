@@ -4,6 +4,7 @@
 import { createTestIssuer } from 'fastify-auth0-api/testing'
 import t from 'tap'
 import { buildScopesAndPermissions } from '../../examples/scopes-and-permissions/index.js'
+import { expectGrammar } from '../helpers/expect.js'
 
 t.test('scopes, permissions, custom claims, optional auth and per-resource checks', async (t) => {
   const issuer = await createTestIssuer()
@@ -11,6 +12,7 @@ t.test('scopes, permissions, custom claims, optional auth and per-resource check
   t.teardown(async () => { await app.close(); await issuer.close() })
   const call = async (method: 'GET' | 'POST' | 'DELETE', url: string, claims?: Record<string, unknown>): Promise<{ status: number, body: unknown, challenge: string | undefined }> => {
     const res = await app.inject({ method, url, ...(claims !== undefined ? { headers: { authorization: `Bearer ${await issuer.token(claims)}` } } : {}) })
+    expectGrammar(t, res)
     return { status: res.statusCode, body: res.json(), challenge: res.headers['www-authenticate'] as string | undefined }
   }
 

@@ -8,6 +8,7 @@ import { createTestIssuer } from 'fastify-auth0-api/testing'
 import t from 'tap'
 import { WebSocket } from 'undici'
 import { buildWebSocketApi } from '../../examples/websocket/index.js'
+import { expectGrammar } from '../helpers/expect.js'
 
 /** The HTTP status answered to a WebSocket upgrade request (101 when it is accepted). */
 async function upgradeStatus (url: string, headers: Record<string, string> = {}): Promise<number> {
@@ -55,4 +56,5 @@ t.test('the upgrade is authenticated by a query token or a same-origin cookie', 
   const refused = await app.inject({ url: '/ws', headers: { connection: 'upgrade', upgrade: 'websocket' } })
   t.equal(refused.statusCode, 401)
   t.equal(refused.headers['www-authenticate'], 'Bearer realm="api", DPoP algs="ES256"')
+  expectGrammar(t, refused)
 })

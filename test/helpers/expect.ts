@@ -23,6 +23,20 @@ export function expectGrammar (t: Pick<Test, 'ok'>, res: { statusCode: number, h
   return assertChallenges(t, { statusCode: res.statusCode, headers: res.headers, body })
 }
 
+/**
+ * The reply an `AuthError` stands for (its status, its `headers`, its `toJSON()` body) through the
+ * oracle: for an error `fastify.auth0.verify()` threw or `Challenges.apply` filled, which no reply
+ * carried. Duck-typed, so this helper loads nothing from lib/.
+ */
+export function expectErrorGrammar (t: Pick<Test, 'ok'>, err: unknown): CheckedRefusal | undefined {
+  const e = err as { statusCode?: unknown, headers?: unknown, toJSON?: unknown } | null | undefined
+  if (typeof e?.statusCode !== 'number' || typeof e.headers !== 'object' || typeof e.toJSON !== 'function') {
+    t.ok(false, `an AuthError, not ${String(err)}`)
+    return undefined
+  }
+  return expectGrammar(t, { statusCode: e.statusCode, headers: e.headers as Record<string, unknown>, body: (e.toJSON as () => unknown).call(e) })
+}
+
 export interface ExpectedError {
   status: number
   error: string

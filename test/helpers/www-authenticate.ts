@@ -262,7 +262,9 @@ export function checkRefusal (res: Refusal): CheckedRefusal {
   if (withErrors.length > 1) throw new GrammarError('more than one challenge carries an error', header)
   const withError = withErrors[0]
   const detail = (res.body as { detail?: { error?: unknown, error_description?: unknown } } | undefined)?.detail
-  if (withError !== undefined && detail !== undefined) {
+  // Only the plugin's body shape is compared: an `errorResponse` hook may send another one (an RFC
+  // 9457 problem document has a string `detail`), and the header's grammar is all it shares.
+  if (withError !== undefined && typeof detail === 'object' && detail !== null) {
     if (withError.params.error !== detail.error) throw new GrammarError(`challenge error ${withError.params.error ?? ''} is not the body's ${String(detail.error)}`, header)
     if (withError.params.error_description !== detail.error_description) {
       throw new GrammarError(`challenge error_description is not the body's ${JSON.stringify(detail.error_description)}`, header)

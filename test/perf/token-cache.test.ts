@@ -11,6 +11,7 @@ import { KeyObject } from 'node:crypto'
 import { deepFreeze, TokenCache } from '../../lib/jwt/token-cache.js'
 import type { IssuerKeys } from '../../lib/keys/issuer-keys.js'
 import { b64, rawToken } from './kit.js'
+import { expectGrammar } from '../helpers/expect.js'
 
 const AUDIENCE = 'https://api.example.com/'
 const sleep = async (ms: number): Promise<void> => await new Promise((resolve) => setTimeout(resolve, ms))
@@ -73,6 +74,7 @@ t.test('a token is remembered at its second full verification, served from the t
     const res = await get(`${h}.${p}.${s.slice(0, at)}${c}${s.slice(at + 1)}`)
     t.equal(res.statusCode, 401, `signature character ${at} changed`)
     t.match(res.headers['www-authenticate'], /error="invalid_token"/)
+    expectGrammar(t, res)
   }
   // A prefix of the token, and the token with more after it.
   t.equal((await get(a.slice(0, -4))).statusCode, 401, 'a prefix')
@@ -123,6 +125,7 @@ t.test('the same signature spelled otherwise is another string: refused, never s
   const res = await get(respelled)
   t.equal(res.statusCode, 401, 'a non-canonical spelling is not the cached token')
   t.match(res.headers['www-authenticate'], /not a well-formed compact JWS/)
+  expectGrammar(t, res)
   t.equal(seen.length, 3)
 })
 
@@ -139,6 +142,7 @@ t.test('entries expire with exp: a token that expired while cached is rejected',
   const res = await get(a)
   t.equal(res.statusCode, 401)
   t.match(res.headers['www-authenticate'], /error_description="token expired"/)
+  expectGrammar(t, res)
 })
 
 t.test('the ttl bound applies even when exp is far away', async (t) => {
@@ -172,6 +176,7 @@ t.test('key rotation drops the cached tokens', async (t) => {
   const res = await get(old)
   t.equal(res.statusCode, 401)
   t.match(res.headers['www-authenticate'], /no matching signing key/)
+  expectGrammar(t, res)
 })
 
 t.test('every per-request check still runs on a cached token', async (t) => {
@@ -185,9 +190,11 @@ t.test('every per-request check still runs on a cached token', async (t) => {
     const scoped = await get(plain, '/scoped')
     t.equal(scoped.statusCode, 403, 'scope checked every time')
     t.match(scoped.headers['www-authenticate'], /insufficient_scope/)
+    expectGrammar(t, scoped)
     const asBearer = await get(bound)
     t.equal(asBearer.statusCode, 401, 'a bound token under Bearer, every time')
     t.match(asBearer.headers['www-authenticate'], /DPoP-bound token presented with the Bearer scheme/)
+    expectGrammar(t, asBearer)
     const res = await get(undefined, '/dpop', {
       authorization: `DPoP ${bound}`,
       dpop: await proof({ key, url: 'http://localhost:80/dpop', accessToken: bound })
@@ -231,9 +238,11 @@ t.test('the issuer policy is asked on every request: a resolver that stops allow
   const notAllowed = await get(a, '/claims', { 'x-tenant': 'none' })
   t.equal(notAllowed.statusCode, 401)
   t.match(notAllowed.headers['www-authenticate'], /issuer not allowed/)
+  expectGrammar(t, notAllowed)
   const algNotAllowed = await get(a, '/claims', { 'x-tenant': 'es' })
   t.equal(algNotAllowed.statusCode, 401)
   t.match(algNotAllowed.headers['www-authenticate'], /token algorithm not allowed/)
+  expectGrammar(t, algNotAllowed)
   t.equal(calls - before, 2, 'the resolver ran once per request, not twice')
   t.equal((await get(a)).statusCode, 200)
   t.equal(seen[3], seen[2], 'still cached for requests it allows')
@@ -273,11 +282,13 @@ t.test('key selection: a kid that is not a string, an ambiguous token, an outage
   const numericKid = await get(await issuer.token({}, { header: { kid: 5 } }))
   t.equal(numericKid.statusCode, 401)
   t.match(numericKid.headers['www-authenticate'], /no matching signing key/)
+  expectGrammar(t, numericKid)
   await issuer.rotateKeys({ keepPrevious: true })
   t.equal((await get(await issuer.token())).statusCode, 200)
   const ambiguous = await get(await issuer.token({}, { header: { kid: undefined } }))
   t.equal(ambiguous.statusCode, 401)
   t.match(ambiguous.headers['www-authenticate'], /signing key ambiguous/)
+  expectGrammar(t, ambiguous)
 
   const cold = await issuerFor(t)
   const app = await start(t, cold)

@@ -7,7 +7,7 @@ import Fastify from 'fastify'
 import t, { type Test } from 'tap'
 import auth0Plugin, { claimEquals, claimIncludes, type AccessTokenClaims, type AuthError } from '../../lib/index.js'
 import { createTestIssuer } from '../../lib/testing/index.js'
-import { dpopOnlyChallenge, expectError, expectInternal } from '../helpers/expect.js'
+import { dpopOnlyChallenge, expectError, expectInternal, expectErrorGrammar } from '../helpers/expect.js'
 import { AUDIENCE, describable, echo, policyApp } from './helpers.js'
 
 const claims = (c: Record<string, unknown>): AccessTokenClaims => ({ iss: 'i', sub: 's', aud: 'a', exp: 1, iat: 1, ...c })
@@ -106,6 +106,7 @@ t.test('fastify.auth0.verify(): a check receives the request given to verify; re
   t.equal(err?.reason, 'check_failed')
   t.equal(err?.statusCode, 403)
   t.equal(err?.headers['www-authenticate'], 'Bearer realm="api", error="insufficient_scope", error_description="claim plan must be enterprise", DPoP algs="ES256"')
+  expectErrorGrammar(t, err)
   const thrown = await h.app.auth0.verify(request, { check: () => { throw new Error('x') } }).then(() => undefined, (e: AuthError) => e)
   t.equal(thrown?.reason, 'check_error')
   t.equal(thrown?.statusCode, 500)

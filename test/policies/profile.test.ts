@@ -5,7 +5,7 @@
  */
 import t from 'tap'
 import { InvalidTokenError } from '../../lib/index.js'
-import { dpopOnlyChallenge, expectError, expectInvalidToken } from '../helpers/expect.js'
+import { dpopOnlyChallenge, expectError, expectInvalidToken, expectGrammar } from '../helpers/expect.js'
 import { describable, echo, policyApp, sleep } from './helpers.js'
 
 const NOT_ACCESS_TOKEN = 'token typ names another kind of JWT, not an access token'
@@ -139,4 +139,5 @@ t.test('the default configuration refuses nothing new (Auth0 profile tokens)', a
   const res = await h.bearer('/private', { azp: 'client', gty: 'client-credentials' }, { header: { typ: 'JWT' } })
   t.equal(res.statusCode, 200)
   t.equal(res.headers['www-authenticate'], undefined)
+  expectGrammar(t, res)
 })

@@ -74,6 +74,7 @@ t.test('the challenge builder: no scope= for an empty requiredScopes, whatever b
     for (const scheme of ['bearer', 'dpop'] as const) {
       const scopeError = challenges.apply(new InsufficientScopeError([], 'refused', scheme, 'check_failed'), mode)
       t.notMatch(scopeError.headers['www-authenticate'], /scope=/, `InsufficientScopeError([]) ${scheme} ${mode}`)
+      expectGrammar(t, scopeError)
       const stepUp = new InsufficientUserAuthenticationError('acr_missing', 'log in again', scheme, 'gold', undefined)
       t.notMatch(challenges.apply(stepUp, mode).headers['www-authenticate'], /scope=/, `InsufficientUserAuthenticationError, no scopes, ${scheme} ${mode}`)
       for (const err of [scopeError, stepUp]) expectGrammar(t, { statusCode: err.statusCode, headers: err.headers, body: JSON.stringify(err) })

@@ -6,7 +6,7 @@
  */
 import t, { type Test } from 'tap'
 import { InsufficientUserAuthenticationError, type AuthError } from '../../lib/index.js'
-import { expectError } from '../helpers/expect.js'
+import { expectError, expectGrammar } from '../helpers/expect.js'
 import { describable, echo, policyApp, sleep } from './helpers.js'
 
 const MFA = 'http://schemas.openid.net/pape/policies/2007/06/multi-factor'
@@ -99,6 +99,7 @@ t.test('DPoP: the error goes on the DPoP challenge; resource_metadata on both wh
   })
   const bearer = await h.bearer('/recent', {})
   t.equal(bearer.headers['www-authenticate'], `Bearer realm="api", error="${ERROR}", error_description="token does not state when the user logged in (auth_time); this route needs a login within 300 seconds", max_age="300", ${metadata}, DPoP algs="ES256", ${metadata}`)
+  expectGrammar(t, bearer)
   const now = Math.floor(Date.now() / 1000)
   t.equal((await h.dpop('/both', { acr: 'gold', auth_time: now })).statusCode, 200)
 })
@@ -132,6 +133,7 @@ t.test('fastify.auth0.verify(): InsufficientUserAuthenticationError with its par
   t.equal(e.acrValues, 'gold silver')
   t.equal(e.maxAge, 30)
   t.equal(e.headers['www-authenticate'], bearerStepUp('a stronger login is required: acr gold, silver', 'acr_values="gold silver", max_age="30"'))
+  expectGrammar(t, e)
   const reasons = async (claims: Record<string, unknown>, spec: { acr?: string, maxAge?: number }): Promise<string> =>
     await h.app.auth0.verify({ method: 'GET', url: '/', headers: { authorization: `Bearer ${await h.issuer.token(claims)}` } }, spec).then(() => 'accepted', (x: AuthError) => x.reason)
   t.equal(await reasons({}, { acr: 'gold' }), 'acr_missing')

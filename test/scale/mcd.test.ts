@@ -8,6 +8,7 @@ import { createTestIssuer, type TestIssuer } from '../../lib/testing/index.js'
 import type { DomainsResolverContext } from '../../lib/index.js'
 import { MemoryCacheAdapter } from '../../lib/stores/memory-cache.js'
 import { appWith, captureLogs, CountingAdapter, get, LEVEL } from './helpers.js'
+import { expectGrammar } from '../helpers/expect.js'
 
 const a = await createTestIssuer()
 const b = await createTestIssuer({ alg: 'ES256' })
@@ -53,6 +54,7 @@ t.test('a token naming an issuer that is not allowed: 401 and zero fetches on bo
       t.equal(res.statusCode, 401, `iss ${iss}`)
       t.equal(res.error, 'invalid_token')
       t.match(res.headers['www-authenticate'], /error="invalid_token"/)
+      expectGrammar(t, res)
     }
   })
   t.equal(other.requests.discovery + other.requests.jwks, 0, 'the named issuer is never contacted')
@@ -128,6 +130,7 @@ t.test('resolver throwing, rejecting or returning junk: 500, logged, never an ac
       t.equal(res.statusCode, 500, `${name}: 500`)
       t.equal(res.error, 'internal_server_error')
       t.notOk(res.headers['www-authenticate'], `${name}: no challenge`)
+      expectGrammar(t, res)
     })
     t.match(logs.find('domains_resolver_failed'), [{ level: LEVEL.error, reason: 'domains_resolver_failed', err: { message: String } }], `${name}: logged at error with the cause`)
   }

@@ -8,6 +8,7 @@ import { MemoryCacheAdapter } from '../../lib/stores/memory-cache.js'
 import { createTestIssuer, type TestIssuer } from '../../lib/testing/index.js'
 import type { KeySetEvent } from '../../lib/index.js'
 import { appWith, captureLogs, get, LEVEL, sleep, until } from './helpers.js'
+import { expectGrammar } from '../helpers/expect.js'
 
 async function issuerFor (t: { teardown (fn: () => unknown): void }): Promise<TestIssuer> {
   const issuer = await createTestIssuer()
@@ -57,6 +58,7 @@ t.test('within staleIfError known keys keep verifying; beyond it, 503 with Retry
   t.equal(down.error, 'temporarily_unavailable')
   t.ok(Number(down.headers['retry-after']) >= 1, `Retry-After: ${String(down.headers['retry-after'])}`)
   t.notOk(down.headers['www-authenticate'], 'an outage is not a bad token: no challenge')
+  expectGrammar(t, down)
   t.match(logs.find('issuer_unavailable').at(-1), { level: LEVEL.warn }, 'the 503 is logged at warn')
   const forged = await issuer.token({}, { signingKey: (await issuer.foreignKey()).privateKey })
   t.not((await get(app, forged)).statusCode, 200, 'nothing is accepted while down')

@@ -13,7 +13,7 @@ import { createTestIssuer, type TestIssuer } from '../../lib/testing/index.js'
 import { certificateThumbprint, pemToDer } from '../../lib/mtls/thumbprint.js'
 import { AUDIENCE } from '../helpers/app.js'
 import { makeCertificate, type Certificate } from '../helpers/certificates.js'
-import { expectError, expectInvalidToken } from '../helpers/expect.js'
+import { expectError, expectInvalidToken, oracleEveryReply } from '../helpers/expect.js'
 import { startupError } from '../helpers/startup.js'
 
 const server = await makeCertificate('api.test', { server: true })
@@ -24,6 +24,8 @@ async function api (t: Tap.Test, options: Partial<Auth0PluginOptions>, fastify: 
   const issuer = await createTestIssuer()
   const app = Fastify(fastify as FastifyServerOptions)
   t.teardown(async () => { await app.close(); await issuer.close() })
+  // Every reply, over TLS or injected, through the WWW-Authenticate grammar oracle.
+  oracleEveryReply(app, t)
   await app.register(auth0Plugin, { issuerBaseURL: issuer.issuerBaseURL, audience: AUDIENCE, env: {}, ...options })
   app.get('/private', { preHandler: app.requireAuth() }, async (request) => ({ sub: request.claims.sub, auth: request.auth }))
   const origin = await app.listen({ port: 0, host: '127.0.0.1' })

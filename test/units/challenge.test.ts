@@ -3,9 +3,10 @@
  * status), the headers each error class gets, and memoised lines that never mix two errors.
  * test/core/challenges.test.ts pins the SPEC §4 shapes; this file pins the branches.
  */
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { Challenges, quote } from '../../lib/http/challenge.js'
 import {
+  AuthError,
   InsufficientScopeError,
   InternalAuthError,
   InvalidDpopProofError,
@@ -16,6 +17,13 @@ import {
   ReplayStoreUnavailableError,
   UseDpopNonceError
 } from '../../lib/errors.js'
+import { expectGrammar } from '../helpers/expect.js'
+
+/** The error after `apply`, its reply (status, headers, body) put through the grammar oracle. */
+function checked<E extends AuthError> (t: Pick<Test, 'ok'>, err: E): E {
+  expectGrammar(t, { statusCode: err.statusCode, headers: err.headers, body: err.toJSON() })
+  return err
+}
 
 const META = 'https://api.example.com/.well-known/oauth-protected-resource'
 
@@ -80,7 +88,7 @@ t.test('memoised lines never mix two different calls on one instance', async (t)
 
 t.test('apply: the error goes on the scheme used, moved to the one the route offers', async (t) => {
   const c = new Challenges({ realm: 'api', dpopAlgorithms: ['ES256'] })
-  const line = (err: InvalidTokenError | InvalidRequestError, mode: 'allowed' | 'required' | 'disabled'): string | undefined => c.apply(err, mode).headers['www-authenticate']
+  const line = (err: InvalidTokenError | InvalidRequestError, mode: 'allowed' | 'required' | 'disabled'): string | undefined => checked(t, c.apply(err, mode)).headers['www-authenticate']
   const token = (scheme?: 'bearer' | 'dpop'): InvalidTokenError => new InvalidTokenError('token_expired', 'expired', scheme === undefined ? {} : { scheme })
   const onBearer = 'Bearer realm="api", error="invalid_token", error_description="expired", DPoP algs="ES256"'
   const onDpop = 'Bearer realm="api", DPoP error="invalid_token", error_description="expired", algs="ES256"'
@@ -97,7 +105,9 @@ t.test('apply: the error goes on the scheme used, moved to the one the route off
 })
 
 t.test('apply: the headers of each error class', async (t) => {
-  const c = new Challenges({ realm: 'api', dpopAlgorithms: ['ES256'], resourceMetadata: META })
+  const challenges = new Challenges({ realm: 'api', dpopAlgorithms: ['ES256'], resourceMetadata: META })
+  // Every line built here also goes through the grammar oracle.
+  const c = { apply: (err: AuthError, mode: 'allowed' | 'required' | 'disabled'): AuthError => checked(t, challenges.apply(err, mode)) }
   t.strictSame(c.apply(new IssuerUnavailableError('issuer_unavailable', 'down', 7), 'allowed').headers, { 'retry-after': '7' })
   t.strictSame(c.apply(new ReplayStoreUnavailableError('replay_store_unavailable', 'down', 1), 'required').headers, { 'retry-after': '1' })
   t.strictSame(c.apply(new InternalAuthError('unexpected'), 'allowed').headers, {})
