@@ -9,7 +9,14 @@ export interface SystemDef {
   role: Role
   /** Verifies DPoP proofs (RFC 9449), so it takes part in S5. */
   dpop: boolean
+  /**
+   * The tokens it verifies, when not RS256 from the issuer's JWKS: HS256 signed with the API's
+   * secret, or the usual RS256 token inside a JWE for the API's key. Only S1–S4 apply.
+   */
+  tokens?: TokenKind
 }
+
+export type TokenKind = 'hs256' | 'jwe'
 
 /** Interleaving order within a round. */
 export const SYSTEMS: SystemDef[] = [
@@ -17,6 +24,9 @@ export const SYSTEMS: SystemDef[] = [
   { name: 'ours', file: 'servers/ours.js', role: 'ours', dpop: true },
   // Only with BENCH_BASELINE=<a built checkout>: the plugin before, in the same run.
   { name: 'ours-before', file: 'servers/ours-before.js', role: 'ours', dpop: true },
+  // The plugin with an HS256 secret, and with encrypted tokens (issue 11): S1–S4 next to RS256.
+  { name: 'ours-hs256', file: 'servers/ours-hs256.js', role: 'ours', dpop: false, tokens: 'hs256' },
+  { name: 'ours-jwe', file: 'servers/ours-jwe.js', role: 'ours', dpop: false, tokens: 'jwe' },
   { name: 'fastify-jwt+get-jwks', file: 'servers/fastify-jwt-get-jwks.js', role: 'peer', dpop: false },
   { name: 'fastify-auth0-verify', file: 'servers/fastify-auth0-verify.js', role: 'peer', dpop: false },
   { name: 'express-oauth2-jwt-bearer', file: 'servers/express-oauth2-jwt-bearer.js', role: 'peer', dpop: true },
@@ -24,6 +34,8 @@ export const SYSTEMS: SystemDef[] = [
 ]
 
 export const isAuth = (s: SystemDef): boolean => s.role === 'ours' || s.role === 'peer'
+/** S6–S8 count JWKS fetches and key churn: RS256 from the issuer's JWKS only. */
+const jwksAuth = (s: SystemDef): boolean => isAuth(s) && s.tokens === undefined
 
 export type ScenarioId = 'S1' | 'S2' | 'S3' | 'S4' | 'S5' | 'S6' | 'S7' | 'S8'
 
@@ -42,10 +54,10 @@ export const SCENARIOS: ScenarioDef[] = [
   { id: 'S3', title: 'bad signature (known kid, foreign key)', kind: 'load', expect: 'reject', applies: () => true },
   { id: 'S4', title: 'no Authorization header', kind: 'load', expect: 'reject', applies: () => true },
   { id: 'S5', title: 'DPoP, a fresh proof per request', kind: 'load', expect: 'ok', applies: (s) => s.dpop || !isAuth(s) },
-  { id: 'S6', title: 'cold server, concurrent first requests', kind: 'cold', applies: isAuth },
-  { id: 'S7', title: 'tokens with unknown kids, warm server', kind: 'unknown-kid', applies: isAuth },
+  { id: 'S6', title: 'cold server, concurrent first requests', kind: 'cold', applies: jwksAuth },
+  { id: 'S7', title: 'tokens with unknown kids, warm server', kind: 'unknown-kid', applies: jwksAuth },
   // Minutes per system (1M RS256 signatures in the driver): run only when asked for.
-  { id: 'S8', title: 'RSS after many distinct valid tokens (BENCH_MEMORY_TOKENS, default 1M)', kind: 'memory', applies: isAuth }
+  { id: 'S8', title: 'RSS after many distinct valid tokens (BENCH_MEMORY_TOKENS, default 1M)', kind: 'memory', applies: jwksAuth }
 ]
 
 /** Scenarios of a run when BENCH_SCENARIOS is not set. */

@@ -12,7 +12,8 @@ import { availableParallelism, release } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { createTestIssuer, type TestIssuer } from '../lib/testing/issuer.js'
-import { SCENARIOS, SYSTEMS, isAuth, readConfig, type Config, type ScenarioDef, type SystemDef } from './config.js'
+import { decryptionKeyPair } from '../lib/testing/encryption.js'
+import { SCENARIOS, SYSTEMS, isAuth, readConfig, type Config, type ScenarioDef, type SystemDef, type TokenKind } from './config.js'
 import { get, load, sendAll, type LoadOptions } from './load.js'
 import { cpuSeconds, hasTaskset, machineCpuSeconds, pinSelf, readMemory, startServer, stopServer, StartError, type ServerProcess } from './proc.js'
 import {
@@ -77,14 +78,43 @@ async function freePort (): Promise<number> {
   })
 }
 
+/** What a system verifies (servers/config.ts `tokens`): its tokens, and what its server is told. */
+interface TokenSet {
+  tokens: BasicTokens
+  /** S2's distinct tokens, minted before its first S2 measurement. */
+  pool: string[]
+  mint: (n: number) => Promise<string[]>
+  /** Server environment beyond the common one. */
+  env: Record<string, string>
+}
+
+/**
+ * The HS256 and JWE variants: an HMAC issuer and its secret, or the main issuer's tokens
+ * encrypted for a fresh RSA key (the server gets the private key). Made only when selected.
+ */
+async function variantSets (issuer: TestIssuer, kinds: Set<TokenKind>): Promise<{ sets: Map<TokenKind, TokenSet>, close: () => Promise<void> }> {
+  const sets = new Map<TokenKind, TokenSet>()
+  let hmac: TestIssuer | undefined
+  if (kinds.has('hs256')) {
+    const hs = hmac = await createTestIssuer({ alg: 'HS256' })
+    sets.set('hs256', { tokens: await mintBasics(hs), pool: [], mint: async (n) => await mintPool(hs, n), env: { BENCH_ISSUER: hs.issuerBaseURL, BENCH_SECRET: hs.secret as string } })
+  }
+  if (kinds.has('jwe')) {
+    const pair = decryptionKeyPair()
+    const extra = { encrypt: { publicKey: pair.publicKey } }
+    sets.set('jwe', { tokens: await mintBasics(issuer, extra), pool: [], mint: async (n) => await mintPool(issuer, n, extra), env: { BENCH_DECRYPTION_KEY: pair.privateKeyPem } })
+  }
+  return { sets, close: async () => { await hmac?.close() } }
+}
+
 class Bench {
   readonly load: LoadMeasurement[] = []
   readonly fetches: FetchMeasurement[] = []
   readonly memory: MemoryMeasurement[] = []
   readonly status = new Map<string, SystemStatus>()
   private current: ServerProcess | undefined
-  private pool: string[] = []
-  get poolUsed (): number { return this.pool.length }
+  private readonly main: TokenSet
+  get poolUsed (): number { return this.main.pool.length }
   private proofs: { list: string[], mintedAt: number } | undefined
   private readonly htu: string
   private readonly childEnv: Record<string, string>
@@ -96,8 +126,10 @@ class Bench {
     readonly tokens: BasicTokens,
     readonly dpop: DpopClient,
     readonly unknownKids: string[],
-    readonly serverCpu: number | undefined
+    readonly serverCpu: number | undefined,
+    readonly variants: Map<TokenKind, TokenSet> = new Map()
   ) {
+    this.main = { tokens, pool: [], mint: async (n) => await mintPool(issuer, n), env: {} }
     this.htu = `http://127.0.0.1:${port}/protected`
     const env: Record<string, string> = {}
     // The plugin falls back to AUTH0_* variables; a developer's own must not leak into a run.
@@ -111,10 +143,15 @@ class Bench {
     }
   }
 
+  /** The tokens `sys` verifies. */
+  private set (sys: SystemDef): TokenSet {
+    return sys.tokens === undefined ? this.main : this.variants.get(sys.tokens) as TokenSet
+  }
+
   async start (sys: SystemDef, nodeArgs: string[] = []): Promise<ServerProcess> {
     const server = await startServer({
       file: fileURLToPath(new URL(sys.file, import.meta.url)),
-      env: this.childEnv,
+      env: { ...this.childEnv, ...this.set(sys).env },
       cpu: this.serverCpu,
       timeoutMs: this.cfg.startTimeoutMs,
       nodeArgs
@@ -142,7 +179,7 @@ class Bench {
       const firstLine = (e.stderr ?? '').split('\n').find((l) => l.trim() !== '') ?? ''
       return { name: sys.name, state: sys.role === 'ours' ? 'unavailable' : 'misconfigured', detail: `${e.message}${firstLine !== '' ? `: ${firstLine.slice(0, 300)}` : ''}` }
     }
-    const t = this.tokens
+    const t = this.set(sys).tokens
     const bearer = (token: string): Record<string, string> => ({ authorization: `Bearer ${token}` })
     const plan: Array<{ check: string, headers: Record<string, string>, expected: number[], must: (s: number) => boolean, dpop?: true }> = [
       { check: 'valid token', headers: bearer(t.valid), expected: [200], must: (s) => s === 200 }
@@ -229,15 +266,16 @@ class Bench {
     return Math.min(120_000, Math.max(20_000, Math.ceil(rate * window * 1.2)))
   }
 
-  async ensurePool (): Promise<void> {
-    if (this.pool.length > 0) return
+  async ensurePool (sys: SystemDef): Promise<void> {
+    const set = this.set(sys)
+    if (set.pool.length > 0) return
     const t0 = performance.now()
-    this.pool = await mintPool(this.issuer, this.poolSize())
-    log(`  minted ${this.pool.length.toLocaleString('en-US')} distinct tokens in ${Math.round(performance.now() - t0)} ms`)
+    set.pool = await set.mint(this.poolSize())
+    log(`  minted ${set.pool.length.toLocaleString('en-US')} distinct ${sys.tokens ?? 'RS256'} tokens in ${Math.round(performance.now() - t0)} ms`)
   }
 
   private traffic (scenario: ScenarioDef, sys: SystemDef): { opts: Pick<LoadOptions, 'headers' | 'next'>, used: () => number, size: number } {
-    const t = this.tokens
+    const t = this.set(sys).tokens
     switch (scenario.id) {
       case 'S1': return { opts: { headers: { authorization: `Bearer ${t.valid}` } }, used: () => 0, size: 0 }
       case 'S3': return { opts: { headers: { authorization: `Bearer ${t.badSignature}` } }, used: () => 0, size: 0 }
@@ -245,7 +283,7 @@ class Bench {
       case 'S2': {
         // A fresh process and a counter from 0: no token reaches a process twice unless the
         // process answers more requests than the pool holds (then reported as wrapped).
-        const pool = this.pool
+        const pool = this.set(sys).pool
         let i = 0
         return { opts: { next: () => ({ authorization: `Bearer ${pool[i++ % pool.length]!}` }) }, used: () => i, size: pool.length }
       }
@@ -290,7 +328,7 @@ class Bench {
       const rssStart = readMemory(server.pid)
       // One valid request first, as any production server would have seen: keys are then
       // cached and the warm-up measures the scenario rather than the first JWKS fetch.
-      const prime = await get(this.port, { authorization: `Bearer ${this.tokens.valid}` })
+      const prime = await get(this.port, { authorization: `Bearer ${this.set(sys).tokens.valid}` })
       if (prime.status !== 200) log(`  ! ${sys.name}: priming request answered ${prime.status}`)
       const base = { port: this.port, connections: this.cfg.connections, ...traffic.opts }
       if (this.cfg.warmupS > 0) await load({ ...base, durationS: this.cfg.warmupS })
@@ -478,7 +516,9 @@ async function main (): Promise<void> {
   const raw = rawVerifyCost(issuer, tokens.valid, dpop.proof('http://127.0.0.1/protected', 'raw-cost'))
   const wanted = new Set(cfg.scenarios)
   const unknownKids = wanted.has('S7') ? await mintUnknownKids(issuer, cfg.unknownKids) : []
-  const bench = new Bench(cfg, issuer, port, tokens, dpop, unknownKids, pinned ? 0 : undefined)
+  const kinds = new Set(SYSTEMS.filter((s) => cfg.systems.includes(s.name) && s.tokens !== undefined).map((s) => s.tokens as TokenKind))
+  const variants = await variantSets(issuer, kinds)
+  const bench = new Bench(cfg, issuer, port, tokens, dpop, unknownKids, pinned ? 0 : undefined, variants.sets)
 
   let interrupted = false
   process.once('SIGINT', () => {
@@ -501,7 +541,7 @@ async function main (): Promise<void> {
       const systems = ready.filter((s) => scenario.applies(s) && (scenario.id !== 'S5' || !s.dpop || bench.status.get(s.name)?.dpop === 'ok'))
       if (systems.length === 0) continue
       log(`${scenario.id}: ${scenario.title}`)
-      if (scenario.id === 'S2') await bench.ensurePool()
+      if (scenario.id === 'S2') for (const sys of systems) await bench.ensurePool(sys)
       for (let round = 1; round <= cfg.rounds && !interrupted; round++) {
         for (const sys of systems) {
           if (interrupted) break
@@ -534,6 +574,7 @@ async function main (): Promise<void> {
     }
   } finally {
     await bench.abort()
+    await variants.close()
     await issuer.close()
   }
 

@@ -6,7 +6,7 @@
  */
 import { createHash, generateKeyPairSync, KeyObject, randomBytes, sign, type webcrypto } from 'node:crypto'
 import { calculateJwkThumbprint, type JWK } from 'jose'
-import type { TestIssuer } from '../lib/testing/issuer.js'
+import type { TestIssuer, TokenOptions } from '../lib/testing/issuer.js'
 
 export interface BasicTokens {
   valid: string
@@ -17,16 +17,17 @@ export interface BasicTokens {
   expired: string
 }
 
-export async function mintBasics (issuer: TestIssuer): Promise<BasicTokens> {
+/** `extra`: options for every token (e.g. `encrypt`, for a system that takes encrypted tokens). */
+export async function mintBasics (issuer: TestIssuer, extra: TokenOptions = {}): Promise<BasicTokens> {
   const now = Math.floor(Date.now() / 1000)
   const foreign = await issuer.foreignKey()
   return {
-    valid: await issuer.token(),
-    badSignature: await issuer.token({}, { signingKey: foreign.privateKey }),
-    wrongAudience: await issuer.token({ aud: 'https://other-api.example.com/' }),
-    wrongIssuer: await issuer.token({ iss: 'https://evil.example.com/' }),
+    valid: await issuer.token({}, extra),
+    badSignature: await issuer.token({}, { ...extra, signingKey: foreign.privateKey }),
+    wrongAudience: await issuer.token({ aud: 'https://other-api.example.com/' }, extra),
+    wrongIssuer: await issuer.token({ iss: 'https://evil.example.com/' }, extra),
     // Far past any clock tolerance a verifier may allow (the plugin caps it at 60 s).
-    expired: await issuer.token({ iat: now - 7200, exp: now - 3600 })
+    expired: await issuer.token({ iat: now - 7200, exp: now - 3600 }, extra)
   }
 }
 
@@ -42,9 +43,9 @@ async function inBatches (n: number, mint: (i: number) => Promise<string>): Prom
 }
 
 /** Distinct valid tokens: only `jti` differs, so every token string is new to a verifier. */
-export async function mintPool (issuer: TestIssuer, n: number): Promise<string[]> {
+export async function mintPool (issuer: TestIssuer, n: number, extra: TokenOptions = {}): Promise<string[]> {
   const tag = randomBytes(4).toString('hex')
-  return await inBatches(n, async (i) => await issuer.token({ jti: `pool-${tag}-${i}` }))
+  return await inBatches(n, async (i) => await issuer.token({ jti: `pool-${tag}-${i}` }, extra))
 }
 
 /** Correctly signed by a foreign key, each with a `kid` the issuer has never published. */
