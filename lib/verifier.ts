@@ -158,19 +158,12 @@ export class Verifier {
 
   /** 7b. DPoP: binding, proof signature, replay (a promise only when the store or a key import waits). */
   #bind (claims: AccessTokenClaims, route: RouteRequirements, request: AuthRequest, scheme: ChallengeScheme, token: string, pending: PendingProof | undefined, source: TokenSourceName | undefined, x5t: string | undefined): MaybePromise<VerifyResult | AuthError> {
-    const authInfo = (jkt: string | undefined): AuthInfo => {
-      const auth: AuthInfo = jkt === undefined ? { scheme, token } : { scheme, token, jkt }
-      // Only set when used: the usual request keeps the usual object shape.
-      if (source !== undefined && source !== 'header') auth.source = source
-      if (x5t !== undefined) auth.x5t = x5t
-      return auth
-    }
-    if (pending !== undefined) return then(this.#dpop.complete(pending, claims), (dpop) => this.#authorize(claims, route, request, authInfo(dpop.jkt), dpop.nonce))
+    if (pending !== undefined) return then(this.#dpop.complete(pending, claims), (dpop) => this.#authorize(claims, route, request, authInfo(scheme, token, dpop.jkt, source, x5t), dpop.nonce))
     // A token bound to a key is never a bearer token, whatever the mode ('disabled' included).
     if (claims.cnf?.jkt !== undefined) {
       return new InvalidTokenError('bound_token_as_bearer', 'DPoP-bound token presented with the Bearer scheme', { scheme })
     }
-    return this.#authorize(claims, route, request, authInfo(undefined), undefined)
+    return this.#authorize(claims, route, request, authInfo(scheme, token, undefined, source, x5t), undefined)
   }
 
   /**
@@ -208,6 +201,14 @@ export class Verifier {
     }
     return result(claims, auth, nonce)
   }
+}
+
+/** How the request authenticated; optional members only when used, so the usual request keeps the usual object shape. */
+function authInfo (scheme: ChallengeScheme, token: string, jkt: string | undefined, source: TokenSourceName | undefined, x5t: string | undefined): AuthInfo {
+  const auth: AuthInfo = jkt === undefined ? { scheme, token } : { scheme, token, jkt }
+  if (source !== undefined && source !== 'header') auth.source = source
+  if (x5t !== undefined) auth.x5t = x5t
+  return auth
 }
 
 /** The accepted request: claims, and how it authenticated. */
