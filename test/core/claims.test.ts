@@ -5,8 +5,10 @@
 import t from 'tap'
 import Fastify from 'fastify'
 import auth0Plugin from '../../lib/index.js'
+import type { AuthError } from '../../lib/index.js'
 import { harness, AUDIENCE } from '../helpers/app.js'
 import { expectInvalidToken } from '../helpers/expect.js'
+import { claimsFor, signRaw } from '../helpers/jws.js'
 
 const now = (): number => Math.floor(Date.now() / 1000)
 
@@ -147,4 +149,61 @@ t.test('the verified claims reach the handler untouched', async (t) => {
   // The hook works as onRequest too.
   t.strictSame((await app.inject({ url: '/hook', headers: { authorization: `Bearer ${token}` } })).json(), { sub: 'auth0|123' })
   expectInvalidToken(t, await app.inject({ url: '/hook', headers: await h.bearer({ aud: 'x' }) }), 'unexpected aud claim value')
+})
+
+t.test('each claim refusal has its own reason (onAuthError), and its own description', async (t) => {
+  const reasons: string[] = []
+  const h = await harness(t, { onAuthError: (error: AuthError) => { reasons.push(error.reason) } })
+  const JKT = '0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I'
+  const key = h.issuer.currentKey
+  const foreign = await h.issuer.foreignKey()
+  const raw = async (header: Record<string, unknown>): Promise<string> =>
+    await signRaw({ alg: 'RS256', kid: key.kid, ...header }, claimsFor(h.issuer.issuer, AUDIENCE), key.privateKey)
+  const cases: Array<[string, () => Promise<string>, string, string]> = [
+    ['expired', async () => await h.issuer.token({}, { expiresIn: -30 }), 'token_expired', 'token expired'],
+    ['exp missing', async () => await h.issuer.token({ exp: undefined }), 'claim_missing', 'missing required exp claim'],
+    ['exp not a number', async () => await h.issuer.token({ exp: String(now() + 3600) }), 'exp_invalid', 'invalid exp claim'],
+    ['nbf in the future', async () => await h.issuer.token({ nbf: now() + 60 }), 'token_not_yet_valid', 'token not yet valid (nbf)'],
+    ['nbf not a number', async () => await h.issuer.token({ nbf: 'soon' }), 'nbf_invalid', 'invalid nbf claim'],
+    ['iat not a number', async () => await h.issuer.token({ iat: 'yesterday' }), 'iat_invalid', 'invalid iat claim'],
+    ['iat in the future', async () => await h.issuer.token({ iat: now() + 60 }), 'iat_invalid', 'token issued in the future (iat)'],
+    ['aud another', async () => await h.issuer.token({ aud: 'https://other.example/' }), 'audience_mismatch', 'unexpected aud claim value'],
+    ['sub empty', async () => await h.issuer.token({ sub: '' }), 'sub_invalid', 'invalid sub claim'],
+    ['signed by a foreign key under the issuer kid', async () => await h.issuer.token({}, { signingKey: foreign.privateKey }), 'signature_invalid', 'signature verification failed'],
+    ['crit naming an unknown extension', async () => await raw({ crit: ['urn:example:x'], 'urn:example:x': true }), 'header_unsupported', 'token uses an unsupported header or algorithm'],
+    ['crit empty', async () => await raw({ crit: [] }), 'malformed', 'access token is malformed'],
+    // cnf: an object; jkt and x5t#S256, when present, non-empty strings; no other member.
+    ['cnf a string', async () => await h.issuer.token({ cnf: 'jkt' }), 'cnf_invalid', 'invalid cnf claim'],
+    ['cnf null', async () => await h.issuer.token({ cnf: null }), 'cnf_invalid', 'invalid cnf claim'],
+    ['cnf an array', async () => await h.issuer.token({ cnf: [JKT] }), 'cnf_invalid', 'invalid cnf claim'],
+    ['cnf.jkt empty', async () => await h.issuer.token({ cnf: { jkt: '' } }), 'cnf_invalid', 'invalid cnf claim'],
+    ['cnf.jkt a number', async () => await h.issuer.token({ cnf: { jkt: 42 } }), 'cnf_invalid', 'invalid cnf claim'],
+    ['cnf.x5t#S256 empty', async () => await h.issuer.token({ cnf: { 'x5t#S256': '' } }), 'cnf_invalid', 'invalid cnf claim'],
+    ['cnf.x5t#S256 a number', async () => await h.issuer.token({ cnf: { 'x5t#S256': 42 } }), 'cnf_invalid', 'invalid cnf claim'],
+    ['cnf.jwk', async () => await h.issuer.token({ cnf: { jwk: { kty: 'EC' } } }), 'binding_unsupported', 'token bound by an unsupported confirmation method'],
+    ['cnf.jkt with a kid beside it', async () => await h.issuer.token({ cnf: { jkt: JKT, kid: 'k1' } }), 'binding_unsupported', 'token bound by an unsupported confirmation method']
+  ]
+  for (const [name, mint, reason, description] of cases) {
+    reasons.length = 0
+    const res = await h.app.inject({ url: '/private', headers: { authorization: `Bearer ${await mint()}` } })
+    expectInvalidToken(t, res, description)
+    t.strictSame(reasons, [reason], `${name}: ${reason}`)
+  }
+  // An empty cnf binds nothing, and a claim named like a member of cnf elsewhere is no binding.
+  for (const claims of [{ cnf: {} }, { jkt: JKT, jwk: { kty: 'EC' } }]) {
+    reasons.length = 0
+    t.equal((await h.app.inject({ url: '/private', headers: await h.bearer(claims) })).statusCode, 200, JSON.stringify(claims))
+    t.strictSame(reasons, [])
+  }
+})
+
+t.test('an issuer of another spelling than the discovered one: issuer_mismatch', async (t) => {
+  const h = await harness(t, {}, {})
+  const reasons: string[] = []
+  const app = Fastify()
+  await app.register(auth0Plugin, { issuerBaseURL: h.issuer.issuer.slice(0, -1), audience: AUDIENCE, env: {}, onAuthError: (error: AuthError) => { reasons.push(error.reason) } })
+  app.get('/private', { preHandler: app.requireAuth() }, async (request) => ({ sub: request.claims.sub }))
+  t.teardown(async () => await app.close())
+  expectInvalidToken(t, await app.inject({ url: '/private', headers: await h.bearer({ iss: h.issuer.issuer.slice(0, -1) }) }), 'unexpected iss claim value')
+  t.strictSame(reasons, ['issuer_mismatch'])
 })
