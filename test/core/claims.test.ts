@@ -5,9 +5,13 @@
 import t from 'tap'
 import Fastify from 'fastify'
 import auth0Plugin from '../../lib/index.js'
+import { errors as joseErrors } from 'jose'
 import type { AuthError } from '../../lib/index.js'
+import { InvalidTokenError } from '../../lib/errors.js'
+import { checkClaims, mapJoseError } from '../../lib/jwt/claims.js'
+import { dpopKey, proof } from '../../lib/testing/index.js'
 import { harness, AUDIENCE } from '../helpers/app.js'
-import { expectInvalidToken } from '../helpers/expect.js'
+import { expectError, expectInvalidToken } from '../helpers/expect.js'
 import { claimsFor, signRaw } from '../helpers/jws.js'
 
 const now = (): number => Math.floor(Date.now() / 1000)
@@ -181,7 +185,10 @@ t.test('each claim refusal has its own reason (onAuthError), and its own descrip
     ['cnf.x5t#S256 empty', async () => await h.issuer.token({ cnf: { 'x5t#S256': '' } }), 'cnf_invalid', 'invalid cnf claim'],
     ['cnf.x5t#S256 a number', async () => await h.issuer.token({ cnf: { 'x5t#S256': 42 } }), 'cnf_invalid', 'invalid cnf claim'],
     ['cnf.jwk', async () => await h.issuer.token({ cnf: { jwk: { kty: 'EC' } } }), 'binding_unsupported', 'token bound by an unsupported confirmation method'],
-    ['cnf.jkt with a kid beside it', async () => await h.issuer.token({ cnf: { jkt: JKT, kid: 'k1' } }), 'binding_unsupported', 'token bound by an unsupported confirmation method']
+    ['cnf.jkt with a kid beside it', async () => await h.issuer.token({ cnf: { jkt: JKT, kid: 'k1' } }), 'binding_unsupported', 'token bound by an unsupported confirmation method'],
+    // Well-formed bindings pass the claim checks and are judged by the binding they name.
+    ['cnf.jkt well-formed, under Bearer', async () => await h.issuer.token({ cnf: { jkt: JKT } }), 'bound_token_as_bearer', 'DPoP-bound token presented with the Bearer scheme'],
+    ['cnf.x5t#S256 well-formed, no mtls option', async () => await h.issuer.token({ cnf: { 'x5t#S256': 'bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2' } }), 'binding_unsupported', 'token bound by an unsupported confirmation method']
   ]
   for (const [name, mint, reason, description] of cases) {
     reasons.length = 0
@@ -206,4 +213,47 @@ t.test('an issuer of another spelling than the discovered one: issuer_mismatch',
   t.teardown(async () => await app.close())
   expectInvalidToken(t, await app.inject({ url: '/private', headers: await h.bearer({ iss: h.issuer.issuer.slice(0, -1) }) }), 'unexpected iss claim value')
   t.strictSame(reasons, ['issuer_mismatch'])
+})
+
+t.test('a claim refusal of a DPoP request goes on the DPoP challenge', async (t) => {
+  const h = await harness(t)
+  const key = await dpopKey()
+  const send = async (claims: Record<string, unknown>, expiresIn = 3600): Promise<Awaited<ReturnType<typeof h.app.inject>>> => {
+    const token = await h.issuer.token(claims, { dpopKey: key, expiresIn })
+    const dpop = await proof({ key, url: 'http://api.example.com/private', accessToken: token })
+    return await h.app.inject({ url: '/private', headers: { host: 'api.example.com', authorization: `DPoP ${token}`, dpop } })
+  }
+  t.equal((await send({})).statusCode, 200, 'positive control: a valid DPoP request')
+  for (const [claims, expiresIn, description] of [
+    [{}, -30, 'token expired'],
+    [{ aud: 'https://other.example/' }, 3600, 'unexpected aud claim value'],
+    [{ sub: '' }, 3600, 'invalid sub claim'],
+    [{ iat: now() + 60 }, 3600, 'token issued in the future (iat)']
+  ] as Array<[Record<string, unknown>, number, string]>) {
+    expectError(t, await send(claims, expiresIn), {
+      status: 401,
+      error: 'invalid_token',
+      description,
+      challenge: `Bearer realm="api", DPoP error="invalid_token", error_description="${description}", algs="ES256"`
+    })
+  }
+})
+
+t.test('checkClaims: iat exactly at now + clockTolerance is accepted (the bound is inclusive, like jose\'s nbf)', async (t) => {
+  const realNow = Date.now
+  t.teardown(() => { Date.now = realNow })
+  const fixed = 1_800_000_000_000
+  Date.now = () => fixed
+  const rules = { issuer: 'https://issuer.example/', audience: [AUDIENCE], algorithms: ['RS256'], clockTolerance: 5 }
+  const payload = { iss: rules.issuer, aud: AUDIENCE, sub: 's', exp: fixed / 1000 + 60, iat: fixed / 1000 + 5 }
+  t.equal(checkClaims(payload, rules, 'bearer'), payload)
+  t.throws(() => checkClaims({ ...payload, iat: fixed / 1000 + 6 }, rules, 'bearer'), new InvalidTokenError('iat_invalid', 'token issued in the future (iat)', { scheme: 'bearer' }))
+})
+
+t.test('mapJoseError: an error jose does not name as a token problem is not a refusal (it becomes a 500)', async (t) => {
+  for (const err of [new TypeError('CryptoKey does not support this operation'), new joseErrors.JOSEAlgNotAllowed('x'), new Error('x')]) {
+    t.equal(mapJoseError(err, 'bearer'), err, err.constructor.name)
+  }
+  const mapped = mapJoseError(new joseErrors.JWSInvalid('x'), 'dpop') as InvalidTokenError
+  t.match(mapped, { reason: 'malformed', scheme: 'dpop' })
 })
