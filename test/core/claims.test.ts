@@ -228,7 +228,9 @@ t.test('a claim refusal of a DPoP request goes on the DPoP challenge', async (t)
     [{}, -30, 'token expired'],
     [{ aud: 'https://other.example/' }, 3600, 'unexpected aud claim value'],
     [{ sub: '' }, 3600, 'invalid sub claim'],
-    [{ iat: now() + 60 }, 3600, 'token issued in the future (iat)']
+    [{ iat: now() + 60 }, 3600, 'token issued in the future (iat)'],
+    [{ cnf: { jkt: '' } }, 3600, 'invalid cnf claim'],
+    [{ cnf: { jkt: key.jkt, kid: 'k1' } }, 3600, 'token bound by an unsupported confirmation method']
   ] as Array<[Record<string, unknown>, number, string]>) {
     expectError(t, await send(claims, expiresIn), {
       status: 401,
@@ -256,4 +258,14 @@ t.test('mapJoseError: an error jose does not name as a token problem is not a re
   }
   const mapped = mapJoseError(new joseErrors.JWSInvalid('x'), 'dpop') as InvalidTokenError
   t.match(mapped, { reason: 'malformed', scheme: 'dpop' })
+})
+
+t.test('with the mtls option, a well-formed x5t#S256 binding passes the claim checks and is judged by the certificate', async (t) => {
+  const reasons: string[] = []
+  const h = await harness(t, { mtls: true, onAuthError: (error: AuthError) => { reasons.push(error.reason) } })
+  const description = 'certificate-bound token sent without a client certificate'
+  for (const cnf of [{ 'x5t#S256': 'bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2' }]) {
+    expectInvalidToken(t, await h.app.inject({ url: '/private', headers: await h.bearer({ cnf }) }), description)
+  }
+  t.strictSame(reasons, ['mtls_certificate_missing'])
 })
