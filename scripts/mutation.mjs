@@ -48,7 +48,7 @@ export const MAP = {
   'lib/dpop/replay.ts': ['test/dpop/replay.test.ts', 'test/stores/memory-replay.test.ts', 'test/properties/scopes-replay.test.ts'],
   'lib/dpop/checks.ts': ['test/units/dpop-checks.test.ts', 'test/dpop/proof.test.ts', 'test/dpop/nonce.test.ts'],
   'lib/dpop/proof.ts': ['test/units/dpop-proof.test.ts', 'test/dpop/proof.test.ts', 'test/perf/dpop-differential.test.ts'],
-  'lib/dpop/proof-key.ts': ['test/perf/dpop-differential.test.ts', 'test/dpop/proof.test.ts'],
+  'lib/dpop/proof-key.ts': ['test/units/dpop-proof-key.test.ts', 'test/perf/dpop-differential.test.ts'],
   'lib/jwt/compact.ts': ['test/units/compact.test.ts', 'test/core/token-structure.test.ts', 'test/properties/compact-jws.test.ts'],
   'lib/jwt/claims.ts': ['test/core/claims.test.ts', 'test/perf/differential.test.ts'],
   'lib/jwt/fast-verify.ts': ['test/perf/differential.test.ts', 'test/core/algorithms-and-keys.test.ts'],
