@@ -134,6 +134,14 @@ t.test('compact JWS grammar', async (t) => {
   }
 })
 
+t.test('a refusal of the proof\'s own shape has no cause (only jose\'s verdicts carry one)', async (t) => {
+  const err = refusal(() => decodeProof('a.b', ALL))
+  t.equal(err.reason, 'proof_malformed')
+  t.notOk('cause' in err, 'no cause member at all')
+  const claim = refusal(() => checkProofClaims({}, { method: 'GET', url: 'https://api.example.com/r', ath: 'x', now: 0, iatOffset: 1, iatLeeway: 1 }))
+  t.notOk('cause' in claim)
+})
+
 t.test('size cap: 8192 characters are decoded, 8193 are not', async (t) => {
   t.equal(MAX_PROOF_LENGTH, 8192)
   const header = segment({ typ: 'dpop+jwt', alg: 'ES256', jwk: KEYS.p256 })
