@@ -7,6 +7,9 @@ import { createHash, generateKeyPairSync } from 'node:crypto'
 import { calculateJwkThumbprint, type JWK } from 'jose'
 import { accessTokenHash, matchBinding, requireBinding } from '../../lib/dpop/binding.js'
 import { AuthError, InvalidTokenError } from '../../lib/errors.js'
+import type { AccessTokenClaims } from '../../lib/types.js'
+
+const claimsOf = (claims: Record<string, unknown>): AccessTokenClaims => claims as unknown as AccessTokenClaims
 
 function refusal (fn: () => unknown): AuthError {
   try {
@@ -27,9 +30,9 @@ t.test('ath: base64url(SHA-256(token))', async (t) => {
 })
 
 t.test('requireBinding: the cnf.jkt of a bound token, a refusal for any other', async (t) => {
-  t.equal(requireBinding({ cnf: { jkt: 'thumb' } }), 'thumb')
+  t.equal(requireBinding(claimsOf({ cnf: { jkt: 'thumb' } })), 'thumb')
   for (const claims of [{}, { cnf: {} }, { cnf: { 'x5t#S256': 'x' } }]) {
-    const err = refusal(() => requireBinding(claims))
+    const err = refusal(() => requireBinding(claimsOf(claims)))
     t.ok(err instanceof InvalidTokenError, JSON.stringify(claims))
     t.equal(err.reason, 'token_not_bound')
     t.equal(err.error_description, 'DPoP scheme used with a token that is not DPoP-bound')

@@ -11,6 +11,7 @@ import { resolveConfig } from '../../lib/config/options.js'
 import { AuthError, InvalidDpopProofError, UseDpopNonceError } from '../../lib/errors.js'
 import { MemoryReplayStore } from '../../lib/stores/memory-replay.js'
 import type { AuthRequest } from '../../lib/http/auth-request.js'
+import type { AccessTokenClaims } from '../../lib/types.js'
 import type { Auth0PluginOptions } from '../../lib/index.js'
 import { dpopKey, proof, type ProofOptions } from '../../lib/testing/index.js'
 
@@ -58,6 +59,9 @@ const byNonce = new Map<unknown, string>()
 for (const bad of [42, null, ['x']]) byNonce.set(JSON.stringify(bad), await proofOf({ claims: { nonce: bad } }))
 const withNonce = (nonce: unknown): string => byNonce.get(JSON.stringify(nonce)) as string
 
+/** The claims of a verified token: only `cnf` matters here. */
+const claimsOf = (claims: Record<string, unknown>): AccessTokenClaims => claims as unknown as AccessTokenClaims
+
 /** `Class reason: description` of a refusal. */
 const seen = (err: AuthError): string => `${err.constructor.name} ${err.reason}: ${err.error_description}`
 
@@ -68,7 +72,7 @@ t.test('a good proof: precheck, then complete with the bound claims', async (t) 
   t.equal(pending.jti, 'one')
   t.equal(pending.refreshNonce, false)
   t.equal(pending.proof.compact, value)
-  t.strictSame(await dpop.complete(pending, { cnf: { jkt: key.jkt } }), { jkt: key.jkt })
+  t.strictSame(await dpop.complete(pending, claimsOf({ cnf: { jkt: key.jkt } })), { jkt: key.jkt })
   t.ok(dpop.replayStore instanceof MemoryReplayStore, 'the in-memory store by default')
 })
 
@@ -148,10 +152,10 @@ t.test('nonces', async (t) => {
 
   const fresh = dpop.precheck(request(await proofOf({ nonce: current })), TOKEN)
   t.equal(fresh.refreshNonce, false, 'the current nonce')
-  t.strictSame(await dpop.complete(fresh, { cnf: { jkt: key.jkt } }), { jkt: key.jkt }, 'no new nonce for the current one')
+  t.strictSame(await dpop.complete(fresh, claimsOf({ cnf: { jkt: key.jkt } })), { jkt: key.jkt }, 'no new nonce for the current one')
   const old = dpop.precheck(request(await proofOf({ nonce: previous })), TOKEN)
   t.equal(old.refreshNonce, true, 'the previous window\'s nonce')
-  t.strictSame(await dpop.complete(old, { cnf: { jkt: key.jkt } }), { jkt: key.jkt, nonce: current }, 'the current nonce sent back')
+  t.strictSame(await dpop.complete(old, claimsOf({ cnf: { jkt: key.jkt } })), { jkt: key.jkt, nonce: current }, 'the current nonce sent back')
 
   const off = checks()
   t.equal(off.precheck(request(withNonce(42)), TOKEN).refreshNonce, false, 'nonces off: the claim is not looked at')
@@ -171,20 +175,20 @@ t.test('complete: binding, signature, key, then the replay store', async (t) => 
   const pending = (value: string): PendingProof => dpop.precheck(request(value), TOKEN)
   const good = pending(await proofOf({ jti: 'same' }))
 
-  t.equal(seen(refusal(() => dpop.complete(good, {}))), 'InvalidTokenError token_not_bound: DPoP scheme used with a token that is not DPoP-bound')
-  t.equal(seen(refusal(() => dpop.complete(good, { cnf: {} }))), 'InvalidTokenError token_not_bound: DPoP scheme used with a token that is not DPoP-bound')
+  t.equal(seen(refusal(() => dpop.complete(good, claimsOf({})))), 'InvalidTokenError token_not_bound: DPoP scheme used with a token that is not DPoP-bound')
+  t.equal(seen(refusal(() => dpop.complete(good, claimsOf({ cnf: {} })))), 'InvalidTokenError token_not_bound: DPoP scheme used with a token that is not DPoP-bound')
   const other = await dpopKey()
-  t.equal(seen(await rejection(() => dpop.complete(good, { cnf: { jkt: other.jkt } }))), 'InvalidTokenError jkt_mismatch: DPoP proof key does not match the token binding (cnf.jkt)')
+  t.equal(seen(await rejection(() => dpop.complete(good, claimsOf({ cnf: { jkt: other.jkt } })))), 'InvalidTokenError jkt_mismatch: DPoP proof key does not match the token binding (cnf.jkt)')
   t.equal(stored.length, 0, 'nothing stored for a request refused before the replay check')
   const forged = pending(await proof({ key: { ...other, publicJwk: key.publicJwk }, url: URL_, accessToken: TOKEN }))
-  t.equal(seen(await rejection(() => dpop.complete(forged, { cnf: { jkt: key.jkt } }))), 'InvalidDpopProofError proof_signature_invalid: DPoP proof signature verification failed')
+  t.equal(seen(await rejection(() => dpop.complete(forged, claimsOf({ cnf: { jkt: key.jkt } })))), 'InvalidDpopProofError proof_signature_invalid: DPoP proof signature verification failed')
   t.equal(stored.length, 0, 'nor for a bad signature')
 
-  t.strictSame(await dpop.complete(good, { cnf: { jkt: key.jkt } }), { jkt: key.jkt })
+  t.strictSame(await dpop.complete(good, claimsOf({ cnf: { jkt: key.jkt } })), { jkt: key.jkt })
   t.equal(stored.length, 1)
   t.equal(stored[0]?.[1], 111, 'kept iatOffset + iatLeeway + 1 seconds')
   t.match(stored[0]?.[0], new RegExp(`^${key.jkt}\\.`), 'keyed by the thumbprint')
-  const replay = await rejection(() => dpop.complete(good, { cnf: { jkt: key.jkt } }))
+  const replay = await rejection(() => dpop.complete(good, claimsOf({ cnf: { jkt: key.jkt } })))
   t.ok(replay instanceof InvalidDpopProofError)
   t.equal(seen(replay), 'InvalidDpopProofError proof_replayed: DPoP proof replayed')
 })

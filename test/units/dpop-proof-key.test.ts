@@ -5,7 +5,7 @@
  */
 import t from 'tap'
 import { generateKeyPairSync } from 'node:crypto'
-import { calculateJwkThumbprint, type JWK } from 'jose'
+import { calculateJwkThumbprint, type CryptoKey, type JWK } from 'jose'
 import { jwkThumbprint, proofKey, proofKeyId } from '../../lib/dpop/proof-key.js'
 
 const jwkOf = (pair: { publicKey: { export: (o: { format: 'jwk' }) => unknown } }): Record<string, unknown> => pair.publicKey.export({ format: 'jwk' }) as Record<string, unknown>
