@@ -64,8 +64,9 @@ export interface ProofExpectations {
   iatLeeway: number
 }
 
+// AuthError leaves out a cause that is undefined.
 function fail (reason: string, description: string, cause?: unknown): never {
-  throw new InvalidDpopProofError(reason, description, cause === undefined ? {} : { cause })
+  throw new InvalidDpopProofError(reason, description, { cause })
 }
 
 function isObject (value: unknown): value is Record<string, unknown> {

@@ -132,6 +132,13 @@ function fromQuery (url: string): string | undefined {
  */
 const NO_FORM_METHODS = new Set(['GET', 'HEAD', 'TRACE', 'CONNECT'])
 
+/**
+ * The methods Fastify parses a body for by default. Only there does a missing body on a request
+ * with content mean a hook ran too early: a method added by `addHttpMethod` without `hasBody` gets
+ * no body whatever the client sends, and a client must not be able to turn that into a 500.
+ */
+const PARSED_BODY_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'QUERY'])
+
 /** Whether the request says it carries content (RFC 9112 §6.3: a Transfer-Encoding, or a Content-Length above 0). */
 function announcesContent (headers: SourceRequest['headers']): boolean {
   const length = headers['content-length']
@@ -151,8 +158,8 @@ function fromBody (request: SourceRequest): string | undefined {
     value = values[0]
   } else if (typeof body === 'object' && body !== null && !Buffer.isBuffer(body)) {
     value = (body as Record<string, unknown>).access_token
-  } else if (body === undefined && !announcesContent(request.headers)) {
-    // A form media type on a request without content (or a method Fastify gives none): no token.
+  } else if (body === undefined && (!announcesContent(request.headers) || !PARSED_BODY_METHODS.has(request.method))) {
+    // A form media type on a request without content, or on a method Fastify reads no body for: no token.
     return undefined
   } else {
     // A form request whose body is not there: the hook ran before Fastify parsed it (`onRequest`),

@@ -32,7 +32,29 @@ t.test('DpopNonces', async (t) => {
   t.not(new DpopNonces({ windowSeconds: 60 }).current(), '', 'real clock by default')
 
   t.throws(() => new DpopNonces({ secret: 'too short', windowSeconds: 60 }), /dpop\.nonce\.secret must be a string or Uint8Array of at least 32 bytes/)
+  t.throws(() => new DpopNonces({ secret: 's'.repeat(31), windowSeconds: 60 }), /dpop\.nonce\.secret/, '31 bytes')
+  t.throws(() => new DpopNonces({ secret: new Uint8Array(31), windowSeconds: 60 }), /dpop\.nonce\.secret/, '31 bytes as a Uint8Array')
+  t.doesNotThrow(() => new DpopNonces({ secret: 's'.repeat(32), windowSeconds: 60 }), '32 bytes are enough')
+  t.doesNotThrow(() => new DpopNonces({ secret: new Uint8Array(32), windowSeconds: 60 }), '32 bytes are enough, as a Uint8Array')
   t.throws(() => new DpopNonces({ secret: 12345 as unknown as string, windowSeconds: 60 }), /dpop\.nonce\.secret/)
+})
+
+t.test('DpopNonces: windows are windowSeconds long and start on multiples of it', async (t) => {
+  const start = 1_700_000_040_000 // a multiple of 60 000 ms
+  let now = start
+  const nonces = new DpopNonces({ secret: SECRET, windowSeconds: 60 }, () => now)
+  const first = nonces.current()
+  now = start + 1
+  t.equal(nonces.current(), first, '1 ms into the window')
+  now = start + 59_999
+  t.equal(nonces.current(), first, 'its last millisecond')
+  t.equal(nonces.check(first), 'current')
+  now = start + 60_000
+  t.not(nonces.current(), first, 'the next window')
+  t.equal(nonces.check(first), 'previous')
+  now = start - 1
+  t.not(nonces.current(), first, 'the millisecond before is the window before')
+  t.equal(nonces.check(first), undefined, 'the next window\'s nonce is not accepted as the previous one')
 })
 
 const USE_NONCE = 'DPoP proof must carry the current server nonce'

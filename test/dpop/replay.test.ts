@@ -15,6 +15,7 @@ t.test('ReplayGuard', async (t) => {
   const recording: ReplayStore = { async checkAndRemember (key, ttl) { seen.push([key, ttl]); return seen.filter(([k]) => k === key).length === 1 } }
   const guard = new ReplayGuard(recording, 330, 1000)
   t.equal(guard.ttlSeconds, 331, 'iatOffset + iatLeeway, plus one second')
+  t.equal(new ReplayGuard(recording, 300.25, 1000).ttlSeconds, 302, 'a fractional window rounded up, plus one second')
   await guard.check('JKT', 'the-jti')
   const hash = createHash('sha256').update('the-jti').digest('base64url')
   t.same(seen, [[`JKT.${hash}`, 331]], 'key = thumbprint + SHA-256 of jti')
@@ -31,6 +32,13 @@ t.test('ReplayGuard', async (t) => {
   t.match((rejected.cause as Error).message, 'connection refused')
   const thrown = await failing({ checkAndRemember: () => { throw new Error('sync throw') } })
   t.match((thrown.cause as Error).message, 'sync throw')
+  // An answer in time clears the timer: no Timeout is left behind to fire (or hold the process) later.
+  const timers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length
+  const before = timers()
+  await new ReplayGuard({ checkAndRemember: async () => true }, 330, 60_000).check('k', 'fresh')
+  t.equal(timers(), before, 'no timer left once the store answered')
+  await new ReplayGuard({ checkAndRemember: async () => { throw new Error('down') } }, 330, 60_000).check('k', 'j').catch(() => {})
+  t.equal(timers(), before, 'no timer left once the store failed')
   const hung = await failing({ checkAndRemember: async () => await new Promise<boolean>(() => {}) }, 20)
   t.match((hung.cause as Error).message, 'replay store did not answer within 20 ms')
   const odd = await failing({ checkAndRemember: async () => 'yes' as unknown as boolean })

@@ -63,7 +63,11 @@ t.test('10 000 distinct unknown kids: at most one refetch per cooldown, no per-k
   const kib = (bytes: number): string => `${bytes >= 0 ? '+' : ''}${(bytes / 1024).toFixed(0)} KiB`
   t.comment(`heap after gc: ${kib(control)} over 10 000 requests with one unknown kid, ${kib(growth)} over 10 000 distinct unknown kids (${(heapAfter / MiB).toFixed(1)} MiB in use)`)
   // jose's createLocalJWKSet caches imported keys per JWK of the set, never per requested kid.
-  t.ok(growth - control < 4 * MiB, `distinct kids retain ${kib(growth - control)} more than one repeated kid (< 4 MiB; per-kid state would be about 20 MiB)`)
+  // The control only discounts what both floods retain: when the heap shrank meanwhile (warm-up
+  // garbage freed, -2.3 MiB seen on Node 24), a negative control must not count against the
+  // flood. Noise is a few MiB either way; per-kid state would be about 20 MiB, so the bar is 8.
+  const excess = growth - Math.max(control, 0)
+  t.ok(excess < 8 * MiB, `distinct kids retain ${kib(excess)} more than one repeated kid (< 8 MiB; per-kid state would be about 20 MiB)`)
   t.equal(await status(await issuer.token()), 200, 'the real key still verifies')
 })
 
