@@ -38,7 +38,15 @@ t.test('normalizeHttpUrl', async (t) => {
     ['http://[::1]:8080/x', 'http://[::1]:8080/x'],
     ['http://[::FFFF:1.2.3.4]/', 'http://[::ffff:1.2.3.4]/'],
     ['http://under_score.example/', 'http://under_score.example/'],
-    ['http://127.0.0.1:3000/x', 'http://127.0.0.1:3000/x']
+    ['http://127.0.0.1:3000/x', 'http://127.0.0.1:3000/x'],
+    ['http://h:65535/x', 'http://h:65535/x'],
+    ['http://h:08080/x', 'http://h:8080/x'],
+    ['https://h:0443/x', 'https://h/x'],
+    ['http://h/a/b/..', 'http://h/a/'],
+    ['http://h/a/b/../', 'http://h/a/'],
+    ['http://h/a/./', 'http://h/a/'],
+    ['http://h/./a', 'http://h/a'],
+    ['http://h/', 'http://h/']
   ]
   for (const [input, output] of same) t.equal(normalizeHttpUrl(input), output, input)
   const invalid = [
