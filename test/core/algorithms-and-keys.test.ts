@@ -7,8 +7,10 @@ import t from 'tap'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createPublicKey, type JsonWebKey } from 'node:crypto'
+import type { AuthError } from '../../lib/index.js'
+import { dpopKey, proof } from '../../lib/testing/index.js'
 import { harness } from '../helpers/app.js'
-import { expectInvalidToken } from '../helpers/expect.js'
+import { expectError, expectInvalidToken } from '../helpers/expect.js'
 import { b64url, claimsFor, segment, signHmac, signRaw } from '../helpers/jws.js'
 
 const AUDIENCE = 'https://api.example.com/'
@@ -190,4 +192,32 @@ t.test('crit: an unknown extension is refused even with a valid signature; b64=f
 
   const unencoded = await signRaw({ alg: 'RS256', kid: key.kid, b64: false, crit: ['b64'] }, claims, key.privateKey)
   expectInvalidToken(t, await h.app.inject({ url: '/private', headers: { authorization: `Bearer ${unencoded}` } }), 'access token is malformed')
+})
+
+t.test('refusals of the algorithm and key steps: each its reason, and on the DPoP challenge under DPoP', async (t) => {
+  const reasons: string[] = []
+  const h = await harness(t, { onAuthError: (error: AuthError) => { reasons.push(error.reason) } })
+  const key = h.issuer.currentKey
+  const dpop = await dpopKey()
+  const claims = claimsFor(h.issuer.issuer, AUDIENCE, { cnf: { jkt: dpop.jkt } })
+  // A second key, published beside the first: a token without kid is then ambiguous.
+  const ambiguous = await harness(t, { onAuthError: (error: AuthError) => { reasons.push(error.reason) } })
+  await ambiguous.issuer.rotateKeys({ keepPrevious: true })
+  const cases: Array<[string, typeof h, () => Promise<string>, string, string]> = [
+    ['alg off the allowlist', h, async () => await signRaw({ alg: 'RS384', kid: key.kid }, claims, key.privateKey), 'alg_not_allowed', NOT_ALLOWED],
+    ['unknown kid', h, async () => await signRaw({ alg: 'RS256', kid: 'nobody' }, claims, key.privateKey), 'kid_not_found', NO_KEY],
+    ['no kid, two keys', ambiguous, async () => await ambiguous.issuer.token({ cnf: { jkt: dpop.jkt } }, { header: { kid: undefined } }), 'kid_ambiguous', 'signing key ambiguous: the token needs a kid']
+  ]
+  for (const [name, app, mint, reason, description] of cases) {
+    const token = await mint()
+    reasons.length = 0
+    const bearer = await app.app.inject({ url: '/private', headers: { authorization: `Bearer ${token}` } })
+    expectInvalidToken(t, bearer, description)
+    const res = await app.app.inject({
+      url: '/private',
+      headers: { host: 'api.example.com', authorization: `DPoP ${token}`, dpop: await proof({ key: dpop, url: 'http://api.example.com/private', accessToken: token }) }
+    })
+    expectError(t, res, { status: 401, error: 'invalid_token', description, challenge: `Bearer realm="api", DPoP error="invalid_token", error_description="${description}", algs="ES256"` })
+    t.strictSame(reasons, [reason, reason], name)
+  }
 })

@@ -5,8 +5,14 @@
 import t from 'tap'
 import Fastify from 'fastify'
 import auth0Plugin from '../../lib/index.js'
+import { errors as joseErrors } from 'jose'
+import type { AuthError } from '../../lib/index.js'
+import { InvalidTokenError } from '../../lib/errors.js'
+import { checkClaims, mapJoseError } from '../../lib/jwt/claims.js'
+import { dpopKey, proof } from '../../lib/testing/index.js'
 import { harness, AUDIENCE } from '../helpers/app.js'
-import { expectInvalidToken } from '../helpers/expect.js'
+import { expectError, expectInvalidToken } from '../helpers/expect.js'
+import { claimsFor, signRaw } from '../helpers/jws.js'
 
 const now = (): number => Math.floor(Date.now() / 1000)
 
@@ -147,4 +153,119 @@ t.test('the verified claims reach the handler untouched', async (t) => {
   // The hook works as onRequest too.
   t.strictSame((await app.inject({ url: '/hook', headers: { authorization: `Bearer ${token}` } })).json(), { sub: 'auth0|123' })
   expectInvalidToken(t, await app.inject({ url: '/hook', headers: await h.bearer({ aud: 'x' }) }), 'unexpected aud claim value')
+})
+
+t.test('each claim refusal has its own reason (onAuthError), and its own description', async (t) => {
+  const reasons: string[] = []
+  const h = await harness(t, { onAuthError: (error: AuthError) => { reasons.push(error.reason) } })
+  const JKT = '0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I'
+  const key = h.issuer.currentKey
+  const foreign = await h.issuer.foreignKey()
+  const raw = async (header: Record<string, unknown>): Promise<string> =>
+    await signRaw({ alg: 'RS256', kid: key.kid, ...header }, claimsFor(h.issuer.issuer, AUDIENCE), key.privateKey)
+  const cases: Array<[string, () => Promise<string>, string, string]> = [
+    ['expired', async () => await h.issuer.token({}, { expiresIn: -30 }), 'token_expired', 'token expired'],
+    ['exp missing', async () => await h.issuer.token({ exp: undefined }), 'claim_missing', 'missing required exp claim'],
+    ['exp not a number', async () => await h.issuer.token({ exp: String(now() + 3600) }), 'exp_invalid', 'invalid exp claim'],
+    ['nbf in the future', async () => await h.issuer.token({ nbf: now() + 60 }), 'token_not_yet_valid', 'token not yet valid (nbf)'],
+    ['nbf not a number', async () => await h.issuer.token({ nbf: 'soon' }), 'nbf_invalid', 'invalid nbf claim'],
+    ['iat not a number', async () => await h.issuer.token({ iat: 'yesterday' }), 'iat_invalid', 'invalid iat claim'],
+    ['iat in the future', async () => await h.issuer.token({ iat: now() + 60 }), 'iat_invalid', 'token issued in the future (iat)'],
+    ['aud another', async () => await h.issuer.token({ aud: 'https://other.example/' }), 'audience_mismatch', 'unexpected aud claim value'],
+    ['sub empty', async () => await h.issuer.token({ sub: '' }), 'sub_invalid', 'invalid sub claim'],
+    ['signed by a foreign key under the issuer kid', async () => await h.issuer.token({}, { signingKey: foreign.privateKey }), 'signature_invalid', 'signature verification failed'],
+    ['crit naming an unknown extension', async () => await raw({ crit: ['urn:example:x'], 'urn:example:x': true }), 'header_unsupported', 'token uses an unsupported header or algorithm'],
+    ['crit empty', async () => await raw({ crit: [] }), 'malformed', 'access token is malformed'],
+    // cnf: an object; jkt and x5t#S256, when present, non-empty strings; no other member.
+    ['cnf a string', async () => await h.issuer.token({ cnf: 'jkt' }), 'cnf_invalid', 'invalid cnf claim'],
+    ['cnf null', async () => await h.issuer.token({ cnf: null }), 'cnf_invalid', 'invalid cnf claim'],
+    ['cnf an array', async () => await h.issuer.token({ cnf: [JKT] }), 'cnf_invalid', 'invalid cnf claim'],
+    ['cnf.jkt empty', async () => await h.issuer.token({ cnf: { jkt: '' } }), 'cnf_invalid', 'invalid cnf claim'],
+    ['cnf.jkt a number', async () => await h.issuer.token({ cnf: { jkt: 42 } }), 'cnf_invalid', 'invalid cnf claim'],
+    ['cnf.x5t#S256 empty', async () => await h.issuer.token({ cnf: { 'x5t#S256': '' } }), 'cnf_invalid', 'invalid cnf claim'],
+    ['cnf.x5t#S256 a number', async () => await h.issuer.token({ cnf: { 'x5t#S256': 42 } }), 'cnf_invalid', 'invalid cnf claim'],
+    ['cnf.jwk', async () => await h.issuer.token({ cnf: { jwk: { kty: 'EC' } } }), 'binding_unsupported', 'token bound by an unsupported confirmation method'],
+    ['cnf.jkt with a kid beside it', async () => await h.issuer.token({ cnf: { jkt: JKT, kid: 'k1' } }), 'binding_unsupported', 'token bound by an unsupported confirmation method'],
+    // Well-formed bindings pass the claim checks and are judged by the binding they name.
+    ['cnf.jkt well-formed, under Bearer', async () => await h.issuer.token({ cnf: { jkt: JKT } }), 'bound_token_as_bearer', 'DPoP-bound token presented with the Bearer scheme'],
+    ['cnf.x5t#S256 well-formed, no mtls option', async () => await h.issuer.token({ cnf: { 'x5t#S256': 'bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2' } }), 'binding_unsupported', 'token bound by an unsupported confirmation method']
+  ]
+  for (const [name, mint, reason, description] of cases) {
+    reasons.length = 0
+    const res = await h.app.inject({ url: '/private', headers: { authorization: `Bearer ${await mint()}` } })
+    expectInvalidToken(t, res, description)
+    t.strictSame(reasons, [reason], `${name}: ${reason}`)
+  }
+  // An empty cnf binds nothing, and a claim named like a member of cnf elsewhere is no binding.
+  for (const claims of [{ cnf: {} }, { jkt: JKT, jwk: { kty: 'EC' } }]) {
+    reasons.length = 0
+    t.equal((await h.app.inject({ url: '/private', headers: await h.bearer(claims) })).statusCode, 200, JSON.stringify(claims))
+    t.strictSame(reasons, [])
+  }
+})
+
+t.test('an issuer of another spelling than the discovered one: issuer_mismatch', async (t) => {
+  const h = await harness(t, {}, {})
+  const reasons: string[] = []
+  const app = Fastify()
+  await app.register(auth0Plugin, { issuerBaseURL: h.issuer.issuer.slice(0, -1), audience: AUDIENCE, env: {}, onAuthError: (error: AuthError) => { reasons.push(error.reason) } })
+  app.get('/private', { preHandler: app.requireAuth() }, async (request) => ({ sub: request.claims.sub }))
+  t.teardown(async () => await app.close())
+  expectInvalidToken(t, await app.inject({ url: '/private', headers: await h.bearer({ iss: h.issuer.issuer.slice(0, -1) }) }), 'unexpected iss claim value')
+  t.strictSame(reasons, ['issuer_mismatch'])
+})
+
+t.test('a claim refusal of a DPoP request goes on the DPoP challenge', async (t) => {
+  const h = await harness(t)
+  const key = await dpopKey()
+  const send = async (claims: Record<string, unknown>, expiresIn = 3600): Promise<Awaited<ReturnType<typeof h.app.inject>>> => {
+    const token = await h.issuer.token(claims, { dpopKey: key, expiresIn })
+    const dpop = await proof({ key, url: 'http://api.example.com/private', accessToken: token })
+    return await h.app.inject({ url: '/private', headers: { host: 'api.example.com', authorization: `DPoP ${token}`, dpop } })
+  }
+  t.equal((await send({})).statusCode, 200, 'positive control: a valid DPoP request')
+  for (const [claims, expiresIn, description] of [
+    [{}, -30, 'token expired'],
+    [{ aud: 'https://other.example/' }, 3600, 'unexpected aud claim value'],
+    [{ sub: '' }, 3600, 'invalid sub claim'],
+    [{ iat: now() + 60 }, 3600, 'token issued in the future (iat)'],
+    [{ cnf: { jkt: '' } }, 3600, 'invalid cnf claim'],
+    [{ cnf: { jkt: key.jkt, kid: 'k1' } }, 3600, 'token bound by an unsupported confirmation method']
+  ] as Array<[Record<string, unknown>, number, string]>) {
+    expectError(t, await send(claims, expiresIn), {
+      status: 401,
+      error: 'invalid_token',
+      description,
+      challenge: `Bearer realm="api", DPoP error="invalid_token", error_description="${description}", algs="ES256"`
+    })
+  }
+})
+
+t.test('checkClaims: iat exactly at now + clockTolerance is accepted (the bound is inclusive, like jose\'s nbf)', async (t) => {
+  const realNow = Date.now
+  t.teardown(() => { Date.now = realNow })
+  const fixed = 1_800_000_000_000
+  Date.now = () => fixed
+  const rules = { issuer: 'https://issuer.example/', audience: [AUDIENCE], algorithms: ['RS256'], clockTolerance: 5 }
+  const payload = { iss: rules.issuer, aud: AUDIENCE, sub: 's', exp: fixed / 1000 + 60, iat: fixed / 1000 + 5 }
+  t.equal(checkClaims(payload, rules, 'bearer'), payload)
+  t.throws(() => checkClaims({ ...payload, iat: fixed / 1000 + 6 }, rules, 'bearer'), new InvalidTokenError('iat_invalid', 'token issued in the future (iat)', { scheme: 'bearer' }))
+})
+
+t.test('mapJoseError: an error jose does not name as a token problem is not a refusal (it becomes a 500)', async (t) => {
+  for (const err of [new TypeError('CryptoKey does not support this operation'), new joseErrors.JOSEAlgNotAllowed('x'), new Error('x')]) {
+    t.equal(mapJoseError(err, 'bearer'), err, err.constructor.name)
+  }
+  const mapped = mapJoseError(new joseErrors.JWSInvalid('x'), 'dpop') as InvalidTokenError
+  t.match(mapped, { reason: 'malformed', scheme: 'dpop' })
+})
+
+t.test('with the mtls option, a well-formed x5t#S256 binding passes the claim checks and is judged by the certificate', async (t) => {
+  const reasons: string[] = []
+  const h = await harness(t, { mtls: true, onAuthError: (error: AuthError) => { reasons.push(error.reason) } })
+  const description = 'certificate-bound token sent without a client certificate'
+  for (const cnf of [{ 'x5t#S256': 'bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2' }]) {
+    expectInvalidToken(t, await h.app.inject({ url: '/private', headers: await h.bearer({ cnf }) }), description)
+  }
+  t.strictSame(reasons, ['mtls_certificate_missing'])
 })

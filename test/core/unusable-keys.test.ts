@@ -9,10 +9,10 @@ import { Writable } from 'node:stream'
 import { generateKeyPairSync, webcrypto } from 'node:crypto'
 import Fastify from 'fastify'
 import t, { type Test } from 'tap'
-import auth0Plugin, { type KeySetEvent } from '../../lib/index.js'
-import { createTestIssuer, type TestIssuer } from '../../lib/testing/index.js'
+import auth0Plugin, { type AuthError, type KeySetEvent } from '../../lib/index.js'
+import { createTestIssuer, dpopKey, proof, type TestIssuer } from '../../lib/testing/index.js'
 import { AUDIENCE } from '../helpers/app.js'
-import { expectInvalidToken, oracleEveryReply } from '../helpers/expect.js'
+import { expectError, expectInvalidToken, oracleEveryReply } from '../helpers/expect.js'
 import { claimsFor, signRaw } from '../helpers/jws.js'
 import type { CryptoKey, JWK } from 'jose'
 
@@ -20,21 +20,22 @@ const DESCRIPTION = 'signing key unusable: the issuer published a key that canno
 
 interface LogLine { level: number, msg: string, kid?: string, issuer?: string, reason?: string }
 
-async function setup (t: Test, algorithms = ['RS256']): Promise<{ app: ReturnType<typeof Fastify>, issuer: TestIssuer, lines: () => LogLine[], events: KeySetEvent[] }> {
+async function setup (t: Test, algorithms = ['RS256']): Promise<{ app: ReturnType<typeof Fastify>, issuer: TestIssuer, lines: () => LogLine[], events: KeySetEvent[], reasons: string[] }> {
   const raw: string[] = []
   const stream = new Writable({ write (chunk: Buffer, _encoding, callback) { raw.push(chunk.toString()); callback() } })
   const issuer = await createTestIssuer()
   const events: KeySetEvent[] = []
+  const reasons: string[] = []
   const app = Fastify({ logger: { level: 'info', stream } })
   oracleEveryReply(app, t)
-  await app.register(auth0Plugin, { issuerBaseURL: issuer.issuerBaseURL, audience: AUDIENCE, env: {}, algorithms, onKeySetEvent: (event) => { events.push(event) } })
+  await app.register(auth0Plugin, { issuerBaseURL: issuer.issuerBaseURL, audience: AUDIENCE, env: {}, algorithms, onKeySetEvent: (event) => { events.push(event) }, onAuthError: (error: AuthError) => { reasons.push(error.reason) } })
   app.get('/private', { preHandler: app.requireAuth() }, async (request) => ({ sub: request.claims.sub }))
   await app.ready()
   t.teardown(async () => {
     await app.close()
     await issuer.close()
   })
-  return { app, issuer, events, lines: () => raw.join('').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as LogLine) }
+  return { app, issuer, events, reasons, lines: () => raw.join('').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as LogLine) }
 }
 
 /** An RSA key pair of `bits`, the public half as a JWK with `kid`, the private one as a CryptoKey. */
@@ -143,4 +144,23 @@ t.test('the key check: public verification keys of 2048 bits or more pass', asyn
   const ec = await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify']) as webcrypto.CryptoKeyPair
   t.equal(unusableKey(ec.publicKey as CryptoKey), undefined)
   t.equal(unusableKey(ec.privateKey as CryptoKey), 'not a public verification key')
+})
+
+t.test('key_unusable is the reason, and under DPoP the error is on the DPoP challenge (weak key, key that does not import)', async (t) => {
+  const { app, issuer, reasons } = await setup(t, ['RS256', 'ES256'])
+  const weak = await rsaKey(1024, 'weak-1024')
+  issuer.publishKey(weak.jwk)
+  const pair = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+  issuer.publishKey({ ...pair.publicKey.export({ format: 'jwk' }), y: Buffer.alloc(32, 7).toString('base64url'), kid: 'off-curve', alg: 'ES256', use: 'sig' } as JWK)
+  const offCurve = await webcrypto.subtle.importKey('jwk', pair.privateKey.export({ format: 'jwk' }) as webcrypto.JsonWebKey, { name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign']) as CryptoKey
+  const key = await dpopKey()
+  const claims = claimsFor(issuer.issuer, AUDIENCE, { cnf: { jkt: key.jkt } })
+  for (const token of [await signRaw({ alg: 'RS256', kid: 'weak-1024' }, claims, weak.privateKey), await signRaw({ alg: 'ES256', kid: 'off-curve' }, claims, offCurve, 'ES256')]) {
+    for (let i = 0; i < 2; i++) {
+      reasons.length = 0
+      const res = await app.inject({ url: '/private', headers: { host: 'api.example.com', authorization: `DPoP ${token}`, dpop: await proof({ key, url: 'http://api.example.com/private', accessToken: token }) } })
+      expectError(t, res, { status: 401, error: 'invalid_token', description: DESCRIPTION, challenge: `Bearer realm="api", DPoP error="invalid_token", error_description="${DESCRIPTION}", algs="ES256"` })
+      t.strictSame(reasons, ['key_unusable'])
+    }
+  }
 })

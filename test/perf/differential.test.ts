@@ -243,6 +243,16 @@ async function compare (t: Test, alg: string, c: Case, key: CryptoKey): Promise<
     checkClaims(payload, rules, 'bearer')
   })
   t.equal(ours, reference, `${alg} ${c.name}: same reason (${reference})`)
+  if (fast.path === 'fast') {
+    // What the fast path decides, verifyClaims answers without a promise (accepted or refused).
+    let direct: unknown
+    try {
+      direct = verifyClaims(jwt, key, rules, 'bearer', decoded)
+    } catch (err) {
+      direct = err
+    }
+    t.notOk(direct instanceof Promise, `${alg} ${c.name}: verifyClaims answers synchronously`)
+  }
 }
 
 for (const alg of ALGORITHMS) {

@@ -3,6 +3,7 @@
  * identity: a token served from the cache hands the route the very same frozen claims object as
  * the request that put it there; a full verification builds a new one.
  */
+import dc from 'node:diagnostics_channel'
 import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify'
 import t, { type Test } from 'tap'
 import auth0Plugin, { type AccessTokenClaims, type Auth0PluginOptions } from '../../lib/index.js'
@@ -61,7 +62,13 @@ t.test('a token is remembered at its second full verification, served from the t
   const issuer = await issuerFor(t)
   const { seen, get } = await start(t, issuer)
   const a = await issuer.token({ jti: 'a' })
+  // The diagnostics channel says which requests the cache answered.
+  const cached: unknown[] = []
+  const onAuth = (message: unknown): void => { cached.push((message as { cached?: unknown }).cached) }
+  dc.subscribe('fastify-auth0-api:auth', onAuth)
   for (let i = 0; i < 4; i++) t.equal((await get(a)).statusCode, 200)
+  dc.unsubscribe('fastify-auth0-api:auth', onAuth)
+  t.strictSame(cached, [false, false, true, true], 'published: served from the cache from the third request on')
   t.not(seen[0], seen[1], 'first sighting: verified in full')
   t.equal(seen[1], seen[2], 'second sighting: verified in full and remembered; third: served')
   t.equal(seen[2], seen[3], 'fourth: served')
@@ -258,6 +265,9 @@ t.test('an issuer whose keys were dropped from the registry is verified in full 
   t.equal((await get(await two.token())).statusCode, 200, 'the other issuer takes the only registry slot')
   t.equal((await get(a)).statusCode, 200)
   t.not(seen[4], seen[2], 'new keys object: verified in full')
+  // The new keys are loaded and fresh now; the entry made under the dropped ones is still not served.
+  t.equal((await get(a)).statusCode, 200)
+  t.not(seen[5], seen[2], 'not the claims verified under the dropped keys object')
 })
 
 t.test('keys past their lifetime: the token is verified in full (and the keys refreshed) rather than served', async (t) => {
@@ -461,4 +471,42 @@ t.test('the tokenCache option', async (t) => {
     await t.rejects(async () => { await app.register(auth0Plugin, { issuerBaseURL: issuer.issuerBaseURL, audience: AUDIENCE, env: {}, tokenCache: tokenCache as false }) }, message, JSON.stringify(tokenCache))
     await app.close()
   }
+})
+
+t.test('the time checks of a cache hit: served only while a full verification would accept, at the very bounds too', async (t) => {
+  const issuer = await issuerFor(t)
+  const { seen, get } = await start(t, issuer)
+  const realNow = Date.now
+  t.teardown(() => { Date.now = realNow })
+  const now = Math.floor(realNow() / 1000)
+  // Each token is verified in full twice, then served: its third answer is the second one's object.
+  const cache = async (token: string): Promise<AccessTokenClaims> => {
+    for (let i = 0; i < 3; i++) t.equal((await get(token)).statusCode, 200)
+    t.equal(seen.at(-1), seen.at(-2), 'cached')
+    return seen.at(-1) as AccessTokenClaims
+  }
+  const served = async (token: string, claims: AccessTokenClaims, expected: boolean, name: string): Promise<void> => {
+    const res = await get(token)
+    if (expected) t.equal(seen.at(-1), claims, `${name}: served from the cache`)
+    else t.ok(res.statusCode !== 200 || seen.at(-1) !== claims, `${name}: verified in full`)
+  }
+  const iatNow = await issuer.token({ iat: now })
+  const nbfNow = await issuer.token({ iat: now - 100, nbf: now })
+  const exp60 = await issuer.token({ iat: now - 100, exp: now + 60 })
+  const claims = { iatNow: await cache(iatNow), nbfNow: await cache(nbfNow), exp60: await cache(exp60) }
+
+  // The clock at the bounds (clockTolerance 5 s): iat = now + 5, nbf = whole seconds + 5, exp = whole seconds - 5 + 1.
+  Date.now = () => (now - 5) * 1000
+  await served(iatNow, claims.iatNow, true, 'iat exactly clockTolerance ahead')
+  Date.now = () => (now - 5) * 1000 + 500
+  await served(nbfNow, claims.nbfNow, true, 'nbf exactly clockTolerance ahead of the whole second')
+  Date.now = () => (now + 57) * 1000
+  await served(exp60, claims.exp60, true, 'exp 3 s ahead')
+
+  // A clock stepped back (NTP): iat or nbf now ahead of it by more than clockTolerance.
+  Date.now = () => realNow() - 60_000
+  const res = await get(iatNow)
+  t.equal(res.statusCode, 401, 'iat 60 s ahead of the clock: refused')
+  t.match(res.headers['www-authenticate'], /token issued in the future \(iat\)/)
+  await served(nbfNow, claims.nbfNow, false, 'nbf 60 s ahead of the clock')
 })
