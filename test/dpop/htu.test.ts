@@ -38,14 +38,26 @@ t.test('normalizeHttpUrl', async (t) => {
     ['http://[::1]:8080/x', 'http://[::1]:8080/x'],
     ['http://[::FFFF:1.2.3.4]/', 'http://[::ffff:1.2.3.4]/'],
     ['http://under_score.example/', 'http://under_score.example/'],
-    ['http://127.0.0.1:3000/x', 'http://127.0.0.1:3000/x']
+    ['http://127.0.0.1:3000/x', 'http://127.0.0.1:3000/x'],
+    ['http://h:65535/x', 'http://h:65535/x'],
+    ['http://h:08080/x', 'http://h:8080/x'],
+    ['https://h:0443/x', 'https://h/x'],
+    ['http://h/a/b/..', 'http://h/a/'],
+    ['http://h/a/b/../', 'http://h/a/'],
+    ['http://h/a/./', 'http://h/a/'],
+    ['http://h/./a', 'http://h/a'],
+    ['http://h/', 'http://h/']
   ]
   for (const [input, output] of same) t.equal(normalizeHttpUrl(input), output, input)
   const invalid = [
     'ftp://h/', 'urn:x', 'http:/h/a', 'http:h', '//h/a', '/a', '', 'http://', 'http://:80/',
     'http://user@h/', 'http://h:65536/', 'http://h:8a/', 'http://h/a b', 'http://h/a\tb', 'http://h/%zz', 'http://h/%4',
     'http://h/\u00e9', 'http://h/a|b', 'http://h/a{b}', 'http://h/a\\b', 'http://h/a"b', 'http://h%41/', 'http://[v1.x]/', 'http://[1.2.3.4]/',
-    'http://h/a\nb'
+    'http://h/a\nb',
+    // The scheme starts the URL: nothing may come before it.
+    '1http://h/a', '+http://h/a', '.http://h/a',
+    // Whitespace, controls and non-ASCII are refused anywhere, query and fragment included.
+    'http://h/?q x', 'http://h/a?x ', 'http://h/a#\u00e9', 'http://h/a?\u0000', ' http://h/a'
   ]
   for (const input of invalid) t.equal(normalizeHttpUrl(input), undefined, JSON.stringify(input))
 })
@@ -82,6 +94,8 @@ t.test('forwardedPrefix', async (t) => {
 t.test('verifyRequestUrl (fastify.auth0.verify)', async (t) => {
   t.equal(verifyRequestUrl('https://API.example.com/ws?token=x', undefined), 'https://api.example.com/ws')
   t.equal(verifyRequestUrl('/ws?x=1', 'https://api.example.com/base'), 'https://api.example.com/base/ws')
+  // The query of a request is not part of the URL a proof names, whatever it holds.
+  t.equal(verifyRequestUrl('/ws?q=a b&r=\u00e9', 'https://api.example.com/base'), 'https://api.example.com/base/ws')
   t.throws(() => verifyRequestUrl('ftp://api.example.com/ws', undefined), new InvalidRequestError('request_url_invalid', 'request URL is not an absolute http(s) URL', { scheme: 'dpop' }))
   t.throws(() => verifyRequestUrl('api.example.com/ws', 'https://api.example.com'), new InvalidRequestError('request_url_invalid', 'request URL is not an absolute http(s) URL', { scheme: 'dpop' }))
   t.throws(() => verifyRequestUrl('/a|b', 'https://api.example.com'), new InvalidRequestError('request_target_invalid', 'request path is not a valid URI path', { scheme: 'dpop' }))

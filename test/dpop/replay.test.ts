@@ -42,6 +42,7 @@ t.test('ReplayGuard', async (t) => {
   const hung = await failing({ checkAndRemember: async () => await new Promise<boolean>(() => {}) }, 20)
   t.match((hung.cause as Error).message, 'replay store did not answer within 20 ms')
   const odd = await failing({ checkAndRemember: async () => 'yes' as unknown as boolean })
+  t.match(odd, { statusCode: 503, error: 'temporarily_unavailable', reason: 'replay_store_failed', retryAfter: 5, error_description: 'DPoP replay check unavailable' }, 'an answer other than a boolean is the store failing')
   t.match((odd.cause as Error).message, 'must resolve true or false')
   // A store that answers at once (checkAndRememberNow) is asked synchronously: its throw is a 503 too.
   const now = await failing({ checkAndRemember: async () => true, checkAndRememberNow: () => { throw new Error('sync store down') } })

@@ -45,6 +45,11 @@ t.test('key ids: alg and thumbprint, only for JWKs of thumbprint members (and al
   t.equal(proofKeyId(frozen, 'RS256'), `RS256 ${await calculateJwkThumbprint(RSA as JWK)}`)
   t.equal(proofKeyId(frozen, 'PS256'), `PS256 ${await calculateJwkThumbprint(RSA as JWK)}`, 'another algorithm, another id')
   t.equal(proofKeyId(frozen, 'RS256'), `RS256 ${await calculateJwkThumbprint(RSA as JWK)}`)
+  // An object that can still change is not remembered: its id is computed again.
+  const open = { ...EC } as Record<string, unknown>
+  t.equal(proofKeyId(open, 'ES256'), `ES256 ${thumbprint}`)
+  open.kid = 'added later'
+  t.equal(proofKeyId(open, 'ES256'), undefined, 'a member added since: no id any more')
   const frozenOdd = Object.freeze({ ...EC, kid: 'k' })
   t.equal(proofKeyId(frozenOdd, 'ES256'), undefined)
   t.equal(proofKeyId(frozenOdd, 'ES256'), undefined, 'no id, remembered')
