@@ -21,6 +21,12 @@ t.test('bounded: a text over maxLength is not kept; a full memo is emptied', asy
   t.equal(memo.remember('123456789', long), long, 'the value is returned all the same')
   t.equal(memo.get('123456789'), undefined)
   t.notOk(Object.isFrozen(long), 'not kept, not frozen')
+  const exact = { n: 8 }
+  memo.remember('12345678', exact)
+  t.equal(memo.get('12345678'), exact, 'a text of exactly maxLength is kept')
+  memo.remember('z', { n: 9 })
+  t.same(memo.get('z'), { n: 9 }, 'below max entries: nothing emptied')
+  t.equal(memo.get('12345678'), exact)
   memo.remember('a', { n: 1 })
   memo.remember('b', { n: 2 })
   memo.remember('c', { n: 3 })

@@ -510,3 +510,22 @@ t.test('the time checks of a cache hit: served only while a full verification wo
   t.match(res.headers['www-authenticate'], /token issued in the future \(iat\)/)
   await served(nbfNow, claims.nbfNow, false, 'nbf 60 s ahead of the clock')
 })
+
+t.test('an issuer identifier rediscovered in another spelling: a token cached under the old one is refused, not served', async (t) => {
+  const issuer = await issuerFor(t)
+  const withoutSlash = issuer.issuerBaseURL.slice(0, -1)
+  // Discovery names the issuer with the slash at first: tokens carry that spelling and are cached.
+  const { seen, get } = await start(t, issuer, { issuerBaseURL: withoutSlash, cache: { ttl: 1 } })
+  const a = await issuer.token()
+  for (let i = 0; i < 3; i++) t.equal((await get(a)).statusCode, 200)
+  t.equal(seen[1], seen[2], 'cached')
+  // The same keys (same version), but discovery now names the issuer without the slash.
+  issuer.setDiscovery({ issuer: withoutSlash })
+  await sleep(1100)
+  await get(a) // past ttl: answered with the stale keys while they are refreshed in the background
+  for (let i = 0; i < 20 && issuer.requests.discovery < 2; i++) await sleep(50)
+  await sleep(100)
+  const res = await get(a)
+  t.equal(res.statusCode, 401, 'verified in full against the issuer the keys are now for')
+  t.match(res.headers['www-authenticate'], /unexpected iss claim value/)
+})
