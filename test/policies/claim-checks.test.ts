@@ -45,6 +45,7 @@ t.test('claimIncludes: an array or a space-separated string holding every value 
   t.equal(claimIncludes('level', 3)(claims({ level: [1, 3] }), undefined), true)
   t.equal(claimIncludes('level', 3)(claims({ level: '3' }), undefined), false, 'a string holds strings only')
   t.equal(claimIncludes('level', 3, 4)(claims({ level: 3 }), undefined), false)
+  t.equal(claimIncludes('level', 3)(claims({ level: 4 }), undefined), false, 'one value: another number')
   t.throws(() => claimIncludes('roles'), /claimIncludes: name at least one expected value/)
   t.throws(() => claimIncludes(42 as unknown as string, 'a'), /claimIncludes: the claim name/)
   t.throws(() => claimIncludes('roles', ['a'] as unknown as string), /claimIncludes: expected values/)

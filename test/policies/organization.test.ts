@@ -46,6 +46,7 @@ t.test('ids are exact against org_id, names case-insensitive against org_name', 
   const ids = await policyApp(t, { organization: 'org_only' }, (app) => { app.get('/private', { preHandler: app.requireAuth() }, echo) })
   t.equal((await ids.bearer('/private', { org_id: 'org_only' })).statusCode, 200)
   expectInvalidToken(t, await ids.bearer('/private', { org_id: 'org_ONLY', org_name: 'org_only' }), NOT_ALLOWED)
+  expectInvalidToken(t, await ids.bearer('/private', { org_id: 'org_other' }), NOT_ALLOWED)
 })
 
 t.test('reasons: organization_missing, organization_not_allowed, organization_name_missing', async (t) => {

@@ -129,6 +129,7 @@ t.test('request.auth.clientId: client_id, else azp, else absent', async (t) => {
   t.equal(both.json().auth.clientId, 'rfc', 'client_id wins')
   t.equal((await h.bearer('/private', { azp: 'auth0' })).json().auth.clientId, 'auth0', 'azp (Auth0 profile)')
   t.notOk('clientId' in (await h.bearer('/private')).json().auth, 'neither: no clientId')
+  t.notOk('clientId' in (await h.bearer('/private', { azp: 7 })).json().auth, 'a non-string azp is ignored')
   t.equal((await h.bearer('/private', { client_id: 7, azp: 'auth0' })).json().auth.clientId, 'auth0', 'a non-string client_id is ignored')
   const dpop = await h.dpop('/private', { azp: 'auth0' })
   t.same(Object.keys(dpop.json().auth).sort(), ['clientId', 'jkt', 'scheme', 'token'])
