@@ -40,7 +40,11 @@ t.test('plugin options: start-up errors naming the option', async (t) => {
     ['stepUp.authTimeClaim number', { stepUp: { authTimeClaim: 5 as unknown as string } }, /stepUp.authTimeClaim must be a claim name/],
     ['organization empty list', { organization: [] }, /organization must be true, an organization id or name, a non-empty list of them, or a function/],
     ['organization blank', { organization: '  ' }, /organization must be true/],
-    ['organization false-y', { organization: 0 as unknown as string }, /organization must be true/]
+    ['organization false-y', { organization: 0 as unknown as string }, /organization must be true/],
+    ['maxTokenAge over a year', { maxTokenAge: 31_536_001 }, /maxTokenAge must be an integer number of seconds from 1 to 31536000/],
+    ['requiredClaims not a string', { requiredClaims: [5 as unknown as string] }, /requiredClaims must be an array of claim names/],
+    ['organization list with a number', { organization: ['org_a', 5 as unknown as string] }, /organization must be true/],
+    ['organization list with a blank', { organization: ['org_a', ' '] }, /organization must be true/]
   ]
   for (const [name, options, message] of cases) {
     const err = await startupError({ ...base, ...options } as Auth0PluginOptions)
@@ -60,6 +64,9 @@ t.test('route options: errors when the route is declared', async (t) => {
     ['acr not a string', { acr: 5 as unknown as string }, /acr must be an acr value/],
     ['maxAge negative', { maxAge: -1 }, /requireAuth: maxAge must be an integer number of seconds from 0 to 31536000/],
     ['maxAge string', { maxAge: '60' as unknown as number }, /maxAge must be an integer/],
+    ['maxAge over a year', { maxAge: 31_536_001 }, /maxAge must be an integer number of seconds from 0 to 31536000/],
+    ['acr list with a number', { acr: ['gold', 5 as unknown as string] }, /acr must be an acr value/],
+    ['acr list with a space', { acr: ['gold', 'a b'] }, /acr must be an acr value/],
     ['check not a function', { check: true as unknown as () => boolean }, /requireAuth: check must be a function/],
     ['organization empty list', { organization: [] }, /requireAuth: organization must be true, an organization id or name/],
     ['organization object', { organization: { id: 'org_1' } as unknown as string }, /organization must be true/]
@@ -71,3 +78,11 @@ t.test('route options: errors when the route is declared', async (t) => {
 function claimless (): () => boolean {
   return 'not a function' as unknown as () => boolean
 }
+
+t.test('the bounds of maxTokenAge and maxAge are allowed values', async (t) => {
+  for (const maxTokenAge of [1, 31_536_000]) t.equal(resolveConfig({ ...base, maxTokenAge }, {}).profile.maxTokenAge, maxTokenAge)
+  const app = Fastify()
+  t.teardown(async () => await app.close())
+  await app.register(auth0Plugin, base)
+  for (const maxAge of [0, 31_536_000]) t.doesNotThrow(() => app.requireAuth({ maxAge }), `maxAge ${maxAge}`)
+})
