@@ -163,7 +163,8 @@ async function run (modules, testFiles) {
   const name = modules.length === 1 ? slug(modules[0]) : `group-${modules.map(slug).join('+')}`.slice(0, 120)
   const configFile = join(REPORTS, `${name}.stryker.json`)
   writeFileSync(configFile, JSON.stringify(config(modules, testFiles, name), null, 2))
-  const env = { ...process.env, PATH: `${NODE_BIN}:${process.env.PATH}`, NODE_ENV: 'test' }
+  // tap's default 30 s per file is too short for the dry run on a loaded 2-core machine (seen at load 9).
+  const env = { ...process.env, PATH: `${NODE_BIN}:${process.env.PATH}`, NODE_ENV: 'test', TAP_TIMEOUT: process.env.TAP_TIMEOUT ?? '120' }
   const stryker = join(ROOT, 'node_modules', '@stryker-mutator', 'core', 'bin', 'stryker.js')
   const started = Date.now()
   const code = await new Promise((resolveRun) => {
