@@ -6,19 +6,10 @@
 import t from 'tap'
 import { FOREIGN_SCHEME, readCredentials } from '../../lib/http/authorization.js'
 import { headerCount } from '../../lib/http/header-count.js'
-import { AuthError, InvalidRequestError, InvalidTokenError } from '../../lib/errors.js'
+import { InvalidRequestError, InvalidTokenError } from '../../lib/errors.js'
+import { refusal } from '../helpers/refusal.js'
 
 const MAX = 16
-
-function refusal (fn: () => unknown): AuthError {
-  try {
-    fn()
-  } catch (err) {
-    if (err instanceof AuthError) return err
-    throw err
-  }
-  throw new Error('expected a refusal')
-}
 
 const read = (value: string | string[] | undefined, count = value === undefined ? 0 : 1): ReturnType<typeof readCredentials> => readCredentials(value, count, MAX)
 

@@ -5,18 +5,9 @@
  */
 import t from 'tap'
 import { decodeCompactJws } from '../../lib/jwt/compact.js'
-import { AuthError, InvalidTokenError } from '../../lib/errors.js'
+import { InvalidTokenError } from '../../lib/errors.js'
 import { b64url, segment } from '../helpers/jws.js'
-
-function refusal (fn: () => unknown): AuthError {
-  try {
-    fn()
-  } catch (err) {
-    if (err instanceof AuthError) return err
-    throw err
-  }
-  throw new Error('expected a refusal')
-}
+import { refusal } from '../helpers/refusal.js'
 
 const HEADER = segment({ alg: 'RS256', kid: 'k1' })
 const PAYLOAD = segment({ sub: 'u', n: 1 })

@@ -6,20 +6,11 @@ import t from 'tap'
 import { createHash, generateKeyPairSync } from 'node:crypto'
 import { calculateJwkThumbprint, type JWK } from 'jose'
 import { accessTokenHash, matchBinding, requireBinding } from '../../lib/dpop/binding.js'
-import { AuthError, InvalidTokenError } from '../../lib/errors.js'
+import { InvalidTokenError } from '../../lib/errors.js'
 import type { AccessTokenClaims } from '../../lib/types.js'
+import { refusal } from '../helpers/refusal.js'
 
 const claimsOf = (claims: Record<string, unknown>): AccessTokenClaims => claims as unknown as AccessTokenClaims
-
-function refusal (fn: () => unknown): AuthError {
-  try {
-    fn()
-  } catch (err) {
-    if (err instanceof AuthError) return err
-    throw err
-  }
-  throw new Error('expected a refusal')
-}
 
 t.test('ath: base64url(SHA-256(token))', async (t) => {
   // RFC 9449 §7.1: the access token of the example and its `ath`.

@@ -14,6 +14,7 @@ import type { AuthRequest } from '../../lib/http/auth-request.js'
 import type { AccessTokenClaims } from '../../lib/types.js'
 import type { Auth0PluginOptions } from '../../lib/index.js'
 import { dpopKey, proof, type ProofOptions } from '../../lib/testing/index.js'
+import { refusal, rejection } from '../helpers/refusal.js'
 
 const URL_ = 'https://api.example.com/r'
 const TOKEN = 'token-bound-to-the-key'
@@ -30,26 +31,6 @@ function request (dpop: string | string[] | undefined, extra: Partial<AuthReques
 
 async function proofOf (options: Partial<ProofOptions> = {}): Promise<string> {
   return await proof({ key, url: URL_, accessToken: TOKEN, ...options })
-}
-
-function refusal (fn: () => unknown): AuthError {
-  try {
-    fn()
-  } catch (err) {
-    if (err instanceof AuthError) return err
-    throw err
-  }
-  throw new Error('expected a refusal')
-}
-
-async function rejection (fn: () => unknown): Promise<AuthError> {
-  try {
-    await fn()
-  } catch (err) {
-    if (err instanceof AuthError) return err
-    throw err
-  }
-  throw new Error('expected a refusal')
 }
 
 // Proofs made before the tests start (each test below is synchronous between its awaits).

@@ -6,19 +6,10 @@
  */
 import t from 'tap'
 import { generateKeyPairSync } from 'node:crypto'
-import { AuthError, InvalidDpopProofError } from '../../lib/errors.js'
+import { InvalidDpopProofError } from '../../lib/errors.js'
 import { checkProofClaims, decodeProof, MAX_JTI_LENGTH, MAX_PROOF_LENGTH, type ProofExpectations } from '../../lib/dpop/proof.js'
 import { b64url, segment } from '../helpers/jws.js'
-
-function refusal (fn: () => unknown): AuthError {
-  try {
-    fn()
-  } catch (err) {
-    if (err instanceof AuthError) return err
-    throw err
-  }
-  throw new Error('expected a refusal')
-}
+import { refusal } from '../helpers/refusal.js'
 
 /** The reason and description of an `invalid_dpop_proof` refusal. */
 function refused (fn: () => unknown): string {

@@ -6,23 +6,14 @@
 import t from 'tap'
 import { IssuerPolicy } from '../../lib/keys/issuer-policy.js'
 import { resolveConfig } from '../../lib/config/options.js'
-import { AuthError, InternalAuthError, InvalidTokenError } from '../../lib/errors.js'
+import { InternalAuthError, InvalidTokenError } from '../../lib/errors.js'
 import type { Auth0PluginOptions, DomainsResolverContext } from '../../lib/types.js'
+import { rejection as refusal } from '../helpers/refusal.js'
 
 const REQUEST = { method: 'GET', url: '/api', headers: { host: 'api.example.com' } }
 
 function policy (options: Partial<Auth0PluginOptions>): IssuerPolicy {
   return new IssuerPolicy(resolveConfig({ audience: 'https://api.example.com/', ...options }, {}))
-}
-
-async function refusal (fn: () => unknown): Promise<AuthError> {
-  try {
-    await fn()
-  } catch (err) {
-    if (err instanceof AuthError) return err
-    throw err
-  }
-  throw new Error('expected a refusal')
 }
 
 t.test('a static list: exact issuers, synchronously', async (t) => {
