@@ -45,9 +45,10 @@ export class Challenges {
 
   /** Challenge line for a route in `mode`, optionally with error parameters on `scheme`. */
   line (mode: DpopMode, error?: ChallengeError, status = 401): string {
+    // JSON: no separator that a description or a scope could contain makes two calls collide.
     const key = error === undefined
       ? `${mode}|${status}`
-      : `${mode}|${status}|${error.scheme}|${error.code}|${error.description}|${error.scope ?? ''}|${error.acrValues ?? ''}|${error.maxAge ?? ''}`
+      : JSON.stringify([mode, status, error.scheme, error.code, error.description, error.scope, error.acrValues, error.maxAge])
     let value = this.#memo.get(key)
     if (value === undefined) {
       value = this.#build(mode, error, status)
@@ -101,11 +102,9 @@ export class Challenges {
       err.headers = { 'www-authenticate': this.line(mode) }
       return err
     }
-    // The error goes on the scheme used; when none could be told (a malformed header),
-    // on Bearer unless the route accepts DPoP only.
-    let scheme: ChallengeScheme = err.scheme ?? (mode === 'required' ? 'dpop' : 'bearer')
-    if (scheme === 'bearer' && mode === 'required') scheme = 'dpop'
-    if (scheme === 'dpop' && mode === 'disabled') scheme = 'bearer'
+    // The error goes on the one challenge a single-scheme route sends; on a route that accepts both,
+    // on the scheme used, or on Bearer when none could be told (a malformed header).
+    const scheme: ChallengeScheme = mode === 'required' ? 'dpop' : mode === 'disabled' ? 'bearer' : err.scheme ?? 'bearer'
     const error: ChallengeError = { scheme, code: err.error, description: err.error_description }
     if (err instanceof InsufficientScopeError || err instanceof InsufficientUserAuthenticationError) {
       if (err.requiredScopes.length > 0) error.scope = err.requiredScopes.join(' ')

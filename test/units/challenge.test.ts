@@ -8,6 +8,7 @@ import { Challenges, quote } from '../../lib/http/challenge.js'
 import {
   AuthError,
   InsufficientScopeError,
+  InsufficientUserAuthenticationError,
   InternalAuthError,
   InvalidDpopProofError,
   InvalidRequestError,
@@ -78,6 +79,13 @@ t.test('memoised lines never mix two different calls on one instance', async (t)
     [['disabled', { ...base, code: 'invalid_request' }], `Bearer realm="api", error="invalid_request", error_description="one", resource_metadata="${META}"`],
     [['disabled', { ...base, scope: 'x' }], `Bearer realm="api", error="invalid_token", error_description="one", scope="x", resource_metadata="${META}"`],
     [['disabled', { ...base, scope: 'y' }], `Bearer realm="api", error="invalid_token", error_description="one", scope="y", resource_metadata="${META}"`],
+    // A separator inside a value (a scope may hold `|`) must not make two calls one.
+    [['disabled', { ...base, scope: 'x|' }], `Bearer realm="api", error="invalid_token", error_description="one", scope="x|", resource_metadata="${META}"`],
+    [['disabled', { ...base, description: 'one|x' }], `Bearer realm="api", error="invalid_token", error_description="one|x", resource_metadata="${META}"`],
+    [['disabled', { ...base, acrValues: 'mfa' }], `Bearer realm="api", error="invalid_token", error_description="one", acr_values="mfa", resource_metadata="${META}"`],
+    [['disabled', { ...base, acrValues: 'hwk' }], `Bearer realm="api", error="invalid_token", error_description="one", acr_values="hwk", resource_metadata="${META}"`],
+    [['disabled', { ...base, maxAge: 60 }], `Bearer realm="api", error="invalid_token", error_description="one", max_age="60", resource_metadata="${META}"`],
+    [['disabled', { ...base, maxAge: 120 }], `Bearer realm="api", error="invalid_token", error_description="one", max_age="120", resource_metadata="${META}"`],
     [['allowed', { ...base, scheme: 'dpop' }], `Bearer realm="api", resource_metadata="${META}", DPoP error="invalid_token", error_description="one", algs="ES256", resource_metadata="${META}"`],
     [['allowed', base], `Bearer realm="api", error="invalid_token", error_description="one", resource_metadata="${META}", DPoP algs="ES256", resource_metadata="${META}"`]
   ]
@@ -125,6 +133,14 @@ t.test('apply: the headers of each error class', async (t) => {
   t.strictSame(c.apply(new InvalidDpopProofError('dpop_htm_mismatch', 'htm mismatch'), 'allowed').headers, {
     'www-authenticate': `Bearer realm="api", resource_metadata="${META}", DPoP error="invalid_dpop_proof", error_description="htm mismatch", algs="ES256", resource_metadata="${META}"`
   }, 'no dpop-nonce header on other errors')
+  t.strictSame(c.apply(new InsufficientUserAuthenticationError('acr_insufficient', 'stronger authentication required', 'bearer', 'mfa hwk', 300), 'disabled').headers, {
+    'www-authenticate': `Bearer realm="api", error="insufficient_user_authentication", error_description="stronger authentication required", acr_values="mfa hwk", max_age="300", resource_metadata="${META}"`
+  }, 'step-up: acr_values and max_age (RFC 9470 §3)')
+  const stepUp = new InsufficientUserAuthenticationError('acr_insufficient', 'stronger authentication required', 'dpop', 'mfa', undefined)
+  stepUp.requiredScopes = ['read:a']
+  t.strictSame(c.apply(stepUp, 'required').headers, {
+    'www-authenticate': `DPoP error="insufficient_user_authentication", error_description="stronger authentication required", scope="read:a", acr_values="mfa", algs="ES256", resource_metadata="${META}"`
+  }, 'step-up: the scopes also lacking, no max_age when the route sets none')
   const err = new InvalidTokenError('x', 'y', { scheme: 'bearer' })
   t.equal(c.apply(err, 'disabled'), err, 'apply fills and returns the same error')
 })
