@@ -414,6 +414,19 @@ t.test('TokenCache on its own', async (t) => {
     t.equal(cache.size, 0)
   })
 
+  t.test('nothing is stored that could never be served: exp now, or keys replaced during the verification', async (t) => {
+    const cache = new TokenCache({ max: 10, ttl: 300 }, clock)
+    const expiring = { ...entry(now / 1000), keys: { version: 1 } as unknown as IssuerKeys, version: 1 }
+    cache.set('now', expiring)
+    cache.set('now', expiring)
+    t.equal(cache.size, 0, 'a token expiring this millisecond takes no entry')
+    const replaced = { ...entry(now / 1000 + 60), keys: { version: 3 } as unknown as IssuerKeys, version: 2 }
+    cache.set('replaced', replaced)
+    cache.set('replaced', replaced)
+    t.equal(cache.size, 0, 'verified with version 2 of a key set now at 3: no entry')
+    t.equal(cache.get('replaced'), undefined)
+  })
+
   t.test('the default clock', async (t) => {
     const cache = new TokenCache({ max: 10, ttl: 300 })
     const e = { ...entry(Date.now() / 1000 + 60), keys: { version: 7 } as unknown as IssuerKeys, version: 7 }
