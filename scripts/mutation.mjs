@@ -44,7 +44,7 @@ export const MAP = {
   'lib/keys/issuer-policy.ts': ['test/units/issuer-policy.test.ts', 'test/core/domains.test.ts'],
   'lib/dpop/htu.ts': ['test/dpop/htu.test.ts', 'test/properties/htu.test.ts', 'test/dpop/proxy.test.ts', 'test/core/reasons.test.ts'],
   'lib/dpop/binding.ts': ['test/units/dpop-binding.test.ts'],
-  'lib/http/token-sources.ts': ['test/transports/token-sources.test.ts'],
+  'lib/http/token-sources.ts': ['test/units/token-sources.test.ts', 'test/transports/token-sources.test.ts'],
   'lib/dpop/nonce.ts': ['test/dpop/nonce.test.ts'],
   'lib/dpop/replay.ts': ['test/dpop/replay.test.ts', 'test/stores/memory-replay.test.ts', 'test/properties/scopes-replay.test.ts'],
   'lib/dpop/checks.ts': ['test/units/dpop-checks.test.ts', 'test/dpop/proof.test.ts', 'test/dpop/nonce.test.ts'],
