@@ -52,7 +52,7 @@ export const MAP = {
   'lib/dpop/proof-key.ts': ['test/units/dpop-proof-key.test.ts', 'test/perf/dpop-differential.test.ts'],
   'lib/jwt/compact.ts': ['test/units/compact.test.ts', 'test/core/token-structure.test.ts', 'test/properties/compact-jws.test.ts'],
   'lib/jwt/claims.ts': ['test/core/claims.test.ts', 'test/perf/differential.test.ts'],
-  'lib/jwt/fast-verify.ts': ['test/perf/differential.test.ts', 'test/core/algorithms-and-keys.test.ts'],
+  'lib/jwt/fast-verify.ts': ['test/units/fast-verify.test.ts', 'test/perf/differential.test.ts', 'test/core/algorithms-and-keys.test.ts'],
   'lib/jwt/token-cache.ts': ['test/perf/token-cache.test.ts'],
   'lib/jwt/token-verifier.ts': ['test/core/algorithms-and-keys.test.ts', 'test/core/claims.test.ts', 'test/perf/token-cache.test.ts', 'test/core/unusable-keys.test.ts', 'test/policies/profile.test.ts', 'test/core/encrypted-tokens.test.ts', 'test/core/hmac.test.ts'],
   'lib/jwt/segment-memo.ts': ['test/perf/segment-memo.test.ts'],
