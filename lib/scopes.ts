@@ -37,7 +37,7 @@ interface ScopeRefusal {
   /** `scope=` of the challenge: the route's scopes when they are OAuth scopes that must all be held. */
   challengeScopes: readonly string[]
   /** `missing scope x` (all-of, per refusal) or `needs one of the scopes x, y` (any-of). */
-  noun: [singular: string, plural: string] | undefined
+  noun: [singular: string, plural: string]
   anyOf: string | undefined
 }
 
@@ -67,7 +67,7 @@ function scopeList (value: unknown): string[] {
 function refusalFor (scopes: readonly string[], match: 'all' | 'any', claim: string): ScopeRefusal {
   const allOf = match === 'all' || scopes.length === 1
   const challengeScopes = SCOPE_CLAIMS.has(claim) && allOf ? scopes : []
-  if (scopes.length === 0 || !scopes.every(describable)) return { challengeScopes, noun: undefined, anyOf: undefined }
+  // Required scopes are scope-tokens (SCOPE_TOKEN), all of them describable: each can be named.
   const noun: [string, string] = claim === 'permissions'
     ? ['permission', 'permissions']
     : claim === 'scope' || claim === 'scp' ? ['scope', 'scopes'] : describable(claim) ? [`${claim} value`, `${claim} values`] : ['claim value', 'claim values']
@@ -143,13 +143,9 @@ export function satisfies (claims: AccessTokenClaims, route: RouteRequirements):
 /** The 403 of a token that does not satisfy the route's scopes, saying what it lacks. */
 export function scopeRefusal (claims: AccessTokenClaims, route: RouteRequirements, scheme: ChallengeScheme): InsufficientScopeError {
   const { refusal } = route
-  let description = 'insufficient scope'
-  if (refusal.anyOf !== undefined) {
-    description = refusal.anyOf
-  } else if (refusal.noun !== undefined) {
-    const have = granted(claims[route.claim])
-    const missing = route.scopes.filter((s) => !have.has(s))
-    description = `missing ${missing.length === 1 ? refusal.noun[0] : refusal.noun[1]} ${list(missing)}`
-  }
+  if (refusal.anyOf !== undefined) return new InsufficientScopeError(refusal.challengeScopes, refusal.anyOf, scheme)
+  const have = granted(claims[route.claim])
+  const missing = route.scopes.filter((s) => !have.has(s))
+  const description = `missing ${missing.length === 1 ? refusal.noun[0] : refusal.noun[1]} ${list(missing)}`
   return new InsufficientScopeError(refusal.challengeScopes, description, scheme)
 }

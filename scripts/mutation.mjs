@@ -149,7 +149,12 @@ function summarise (report, only) {
       counts.total++
       counts[m.status] = (counts[m.status] ?? 0) + 1
       if (m.status === 'Survived' || m.status === 'NoCoverage') {
-        survivors.push(`${file}:${m.location.start.line} ${m.status} ${m.mutatorName}: ${lines[m.location.start.line - 1].trim()} → ${m.replacement ?? ''}`)
+        // The mutated expression itself, not its whole line: a line holds several conditions.
+        const { start, end } = m.location
+        const span = start.line === end.line
+          ? lines[start.line - 1].slice(start.column - 1, end.column - 1)
+          : `${lines[start.line - 1].slice(start.column - 1)} …`
+        survivors.push(`${file}:${start.line}:${start.column} ${m.status} ${m.mutatorName}: ${span.trim()} → ${m.replacement ?? ''}`)
       }
     }
   }

@@ -4,7 +4,9 @@
  * process that loads nothing else, so a mutation run can afford to repeat it per mutant.
  */
 import t from 'tap'
-import { routeRequirements, satisfies, type RouteRequirements } from '../../lib/scopes.js'
+import { routeRequirements, satisfies, scopeRefusal, type RouteRequirements } from '../../lib/scopes.js'
+import { InsufficientScopeError } from '../../lib/errors.js'
+import { HEADER_ONLY } from '../../lib/http/token-sources.js'
 
 // Claims as a route sees them; the registered claims do not matter to scope matching.
 const sat = (claims: Record<string, unknown>, r: RouteRequirements): boolean => satisfies(claims as never, r)
@@ -91,4 +93,55 @@ t.test('all (default) needs every scope, any needs one', async (t) => {
   t.equal(sat({ permissions: ['user'] }, any), false)
   t.equal(sat({ permissions: [] }, any), false)
   t.equal(sat({ scope: 'admin' }, any), false)
+})
+
+t.test('a scope refusal says what the token lacks, in the words of the route\'s claim', async (t) => {
+  const refuse = (claims: Record<string, unknown>, r: RouteRequirements, scheme: 'bearer' | 'dpop' = 'bearer'): [string, readonly string[], string | undefined] => {
+    const err = scopeRefusal(claims as never, r, scheme)
+    t.ok(err instanceof InsufficientScopeError)
+    t.equal(err.scheme, scheme)
+    return [err.error_description, err.requiredScopes, err.scheme]
+  }
+  const cases: Array<[Record<string, unknown>, RouteRequirements, string, string[]]> = [
+    [{ scope: 'read:data' }, route(['read:data', 'write:data']), 'missing scope write:data', ['read:data', 'write:data']],
+    [{}, route(['read:data', 'write:data']), 'missing scopes read:data, write:data', ['read:data', 'write:data']],
+    [{ scp: ['a'] }, route({ scopes: ['a', 'b'], claim: 'scp' }), 'missing scope b', ['a', 'b']],
+    [{ permissions: [] }, route({ scopes: ['read:data'], claim: 'permissions' }), 'missing permission read:data', ['read:data']],
+    [{ permissions: 'x' }, route({ scopes: ['a', 'b'], claim: 'permissions' }), 'missing permissions a, b', ['a', 'b']],
+    [{ roles: ['editor'] }, route({ scopes: ['admin'], claim: 'roles' }), 'missing roles value admin', []],
+    [{}, route({ scopes: ['admin', 'owner'], claim: 'roles' }), 'missing roles values admin, owner', []],
+    [{}, route({ scopes: ['admin'], claim: 'rôles' }), 'missing claim value admin', []],
+    [{}, route({ scopes: ['admin', 'owner'], claim: 'rôles' }), 'missing claim values admin, owner', []],
+    [{ scope: 'user' }, route({ scopes: ['admin', 'owner'], match: 'any' }), 'needs one of the scopes admin, owner', []],
+    [{}, route({ scopes: ['admin', 'owner'], match: 'any', claim: 'permissions' }), 'needs one of the permissions admin, owner', []],
+    [{}, route({ scopes: ['admin', 'owner'], match: 'any', claim: 'groups' }), 'needs one of the groups values admin, owner', []],
+    [{}, route({ scopes: ['admin'], match: 'any' }), 'missing scope admin', ['admin']]
+  ]
+  for (const [claims, r, description, challengeScopes] of cases) {
+    t.strictSame(refuse(claims, r), [description, challengeScopes, 'bearer'], description)
+  }
+  t.strictSame(refuse({}, route('a'), 'dpop'), ['missing scope a', ['a'], 'dpop'], 'on the scheme it is given')
+})
+
+t.test('the route\'s policies in words (OpenAPI notes), and token sources', async (t) => {
+  t.strictSame(route({ scopes: 'a' }).notes, [])
+  t.strictSame(route({ organization: true }).notes, ['Requires a token of an Auth0 Organization (org_id).'])
+  t.strictSame(route({ organization: ['org_abc'] }).notes, ['Requires a token of an allowed Auth0 Organization (org_id).'], 'ids not listed')
+  t.strictSame(route({ organization: false }).notes, [])
+  t.equal(route({ organization: false }).organization, false)
+  t.strictSame(route({ acr: ['gold', 'silver'], maxAge: 300 }).notes, [
+    'Requires a login with acr gold, silver (step-up, RFC 9470).',
+    'Requires a login within the last 300 seconds (RFC 9470 max_age).'
+  ])
+  t.strictSame(route({ maxAge: 60 }).notes, ['Requires a login within the last 60 seconds (RFC 9470 max_age).'])
+  t.strictSame(route({ check: () => true }).notes, ['Claim check: a token it refuses gets 403 insufficient_scope.'])
+  t.equal(route({}).sources, undefined, 'no tokenSources: the plugin\'s')
+  t.equal(route({ tokenSources: ['header'] }).sources, HEADER_ONLY)
+  t.strictSame(route({ tokenSources: ['query'], dpop: undefined }).sources?.methods, ['query'])
+  t.equal(route({ tokenSources: ['header'], dpop: 'required' }).sources, HEADER_ONLY, 'the header alone goes with dpop required')
+  t.throws(() => route({ tokenSources: ['header', 'query'], dpop: 'required' }), {
+    name: 'TypeError',
+    message: 'fastify-auth0-api: requireAuth: tokenSources other than the header cannot be combined with dpop: "required" (DPoP tokens travel only in the Authorization header)'
+  })
+  t.throws(() => route({ tokenSources: [] }), { message: "fastify-auth0-api: requireAuth: tokenSources must be a non-empty array of 'header', 'query', 'body' and { cookie: name }" })
 })
