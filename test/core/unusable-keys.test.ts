@@ -144,6 +144,9 @@ t.test('the key check: public verification keys of 2048 bits or more pass', asyn
   const ec = await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify']) as webcrypto.CryptoKeyPair
   t.equal(unusableKey(ec.publicKey as CryptoKey), undefined)
   t.equal(unusableKey(ec.privateKey as CryptoKey), 'not a public verification key')
+  // A verification key that is not public: a shared secret is not an issuer's signing key.
+  const secret = await webcrypto.subtle.importKey('raw', Buffer.alloc(32, 1), { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']) as CryptoKey
+  t.equal(unusableKey(secret), 'not a public verification key')
 })
 
 t.test('key_unusable is the reason, and under DPoP the error is on the DPoP challenge (weak key, key that does not import)', async (t) => {

@@ -535,14 +535,20 @@ t.test('an issuer identifier rediscovered in another spelling: a token cached un
   // The same keys (same version), but discovery now names the issuer without the slash.
   issuer.setDiscovery({ issuer: withoutSlash })
   await sleep(1100)
+  const handedBefore = seen.length
   await get(a) // past ttl: answered with the stale keys while they are refreshed in the background
-  // Polled rather than slept on (a loaded CI machine may take seconds to refresh): served from the
-  // cache, the token would stay accepted to the end of the bound.
+  // Polled rather than slept on (a loaded CI machine may take seconds to refresh). Until the
+  // refresh, stale keys mean a full verification (a new claims object each time); after it, the
+  // token must be refused: a cache hit (claims handed before, the same object) would mean it was
+  // served under keys now for another issuer.
   let res = await get(a)
   for (let i = 0; i < 200 && res.statusCode === 200; i++) {
     await sleep(50)
     res = await get(a)
   }
+  const handed = seen.slice(handedBefore)
+  const earlier = new Set(seen.slice(0, handedBefore))
+  t.ok(handed.every((claims, i) => !earlier.has(claims) && handed.indexOf(claims) === i), 'every 200 since the rediscovery was a full verification, none a cache hit')
   t.ok(issuer.requests.discovery >= 2, 'rediscovered')
   t.equal(res.statusCode, 401, 'verified in full against the issuer the keys are now for')
   t.match(res.headers['www-authenticate'], /unexpected iss claim value/)
