@@ -128,6 +128,7 @@ t.test('the route\'s policies in words (OpenAPI notes), and token sources', asyn
   t.strictSame(route({ organization: true }).notes, ['Requires a token of an Auth0 Organization (org_id).'])
   t.strictSame(route({ organization: ['org_abc'] }).notes, ['Requires a token of an allowed Auth0 Organization (org_id).'], 'ids not listed')
   t.strictSame(route({ organization: false }).notes, [])
+  t.throws(() => route({ organization: 5 as never }), { message: 'fastify-auth0-api: requireAuth: organization must be true, an organization id or name, a non-empty list of them, or a function' }, 'named as the route option')
   t.equal(route({ organization: false }).organization, false)
   t.strictSame(route({ acr: ['gold', 'silver'], maxAge: 300 }).notes, [
     'Requires a login with acr gold, silver (step-up, RFC 9470).',
