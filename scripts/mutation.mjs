@@ -54,7 +54,7 @@ export const MAP = {
   'lib/jwt/claims.ts': ['test/core/claims.test.ts', 'test/perf/differential.test.ts'],
   'lib/jwt/fast-verify.ts': ['test/units/fast-verify.test.ts', 'test/perf/differential.test.ts', 'test/core/algorithms-and-keys.test.ts'],
   'lib/jwt/token-cache.ts': ['test/perf/token-cache.test.ts'],
-  'lib/jwt/token-verifier.ts': ['test/core/algorithms-and-keys.test.ts', 'test/core/claims.test.ts', 'test/perf/token-cache.test.ts', 'test/core/unusable-keys.test.ts', 'test/policies/profile.test.ts', 'test/core/encrypted-tokens.test.ts', 'test/core/hmac.test.ts'],
+  'lib/jwt/token-verifier.ts': ['test/units/token-verifier-memo.test.ts', 'test/core/algorithms-and-keys.test.ts', 'test/core/claims.test.ts', 'test/perf/token-cache.test.ts', 'test/core/unusable-keys.test.ts', 'test/policies/profile.test.ts', 'test/core/encrypted-tokens.test.ts', 'test/core/hmac.test.ts'],
   'lib/jwt/segment-memo.ts': ['test/perf/segment-memo.test.ts'],
   'lib/policies/claim-checks.ts': ['test/policies/claim-checks.test.ts', 'test/policies/config.test.ts'],
   'lib/policies/profile.ts': ['test/policies/profile.test.ts', 'test/policies/reasons.test.ts', 'test/policies/config.test.ts'],
