@@ -13,6 +13,7 @@ import {
   AuthError,
   InsufficientScopeError,
   InternalAuthError,
+  InvalidRequestError,
   InvalidTokenError,
   IssuerUnavailableError,
   UseDpopNonceError
@@ -80,6 +81,49 @@ t.test('the body of one (error, description) is built once and reused; another d
     '{"detail":{"error":"invalid_token","error_description":"second text"}}',
     '{"detail":{"error":"invalid_token","error_description":"second text"}}'
   ])
+})
+
+/** Counts the serialisations of error bodies (`toJSON`), passing every call through. */
+function countSerialisations (t: Test): () => number {
+  const original = AuthError.prototype.toJSON
+  let calls = 0
+  AuthError.prototype.toJSON = function (this: AuthError) { calls++; return original.call(this) }
+  t.teardown(() => { AuthError.prototype.toJSON = original })
+  return () => calls
+}
+
+t.test('a body is serialised once per (error, description), however often it is sent', async (t) => {
+  const serialised = countSerialisations(t)
+  let description = 'memo: once'
+  const { fastify } = await app(t, () => new InvalidTokenError('r', description))
+  for (let i = 0; i < 3; i++) t.equal((await fastify.inject({ url: '/send' })).statusCode, 401)
+  t.equal(serialised(), 1, 'three replies, one serialisation')
+  description = 'memo: another'
+  await fastify.inject({ url: '/send' })
+  await fastify.inject({ url: '/send' })
+  t.equal(serialised(), 2, 'another description: its own, once')
+})
+
+t.test('the memo holds at most 1000 descriptions per error code; beyond that a body is serialised per reply', async (t) => {
+  const serialised = countSerialisations(t)
+  let description = ''
+  // invalid_request: a code no other test of this file sends, so its memo starts empty here.
+  const { fastify } = await app(t, () => new InvalidRequestError('r', description))
+  for (let i = 0; i < 1000; i++) {
+    description = `description ${i}`
+    await fastify.inject({ url: '/send' })
+  }
+  t.equal(serialised(), 1000)
+  description = 'description 0'
+  await fastify.inject({ url: '/send' })
+  description = 'description 999'
+  await fastify.inject({ url: '/send' })
+  t.equal(serialised(), 1000, 'the first 1000 are remembered')
+  description = 'description 1000'
+  const res = await fastify.inject({ url: '/send' })
+  await fastify.inject({ url: '/send' })
+  t.equal(serialised(), 1002, 'the 1001st is not: serialised for each reply')
+  t.equal(res.body, '{"detail":{"error":"invalid_request","error_description":"description 1000"}}')
 })
 
 t.test('a 503 is logged at warn with its cause, a 500 at error; neither names more than the reason', async (t) => {
